@@ -1,0 +1,229 @@
+"""SRGAN networks (Ledig et al., CVPR 2017): the SRResNet generator, the discriminator, and the
+truncated VGG19 behind the perceptual content loss.
+
+Value ranges: the generator takes LR images in ``[0, 1]`` and returns SR images in ``[-1, 1]``; the
+discriminator and the content loss take images in ``[-1, 1]`` (the range of the HR targets).
+"""
+import math
+import os
+
+import torch
+import torchvision
+from torch import nn
+from torch.nn import functional as F
+
+from utils import convert_image
+
+
+# ----------------------------------------------------------------------------------------------
+# Generator: SRResNet
+# ----------------------------------------------------------------------------------------------
+class ResidualBlock(nn.Module):
+    """conv3x3 - BN - PReLU - conv3x3 - BN, plus the block's input. ``(N, C, H, W) -> (N, C, H, W)``."""
+
+    def __init__(self, channels=64, prelu_per_channel=False):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.BatchNorm2d(channels),
+            nn.PReLU(channels if prelu_per_channel else 1),
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.BatchNorm2d(channels),
+        )
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class UpsampleBlock(nn.Module):
+    """conv3x3 to 4C channels - PixelShuffle x2 - PReLU. ``(N, C, H, W) -> (N, C, 2H, 2W)``."""
+
+    def __init__(self, channels=64, prelu_per_channel=False):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels * 4, 3, padding=1),
+            nn.PixelShuffle(2),
+            nn.PReLU(channels if prelu_per_channel else 1),
+        )
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class Generator(nn.Module):
+    """SRResNet, the SRGAN generator (paper Fig. 4), in head / body / tail form.
+
+    head: conv9x9 n64 + PReLU; body: 16 residual blocks, conv3x3 n64 + BN, plus the head's output
+    (long skip); tail: two upsampling blocks (x2 each) and conv9x9 n3, then tanh so that the output
+    has the range of the ``[-1, 1]`` HR targets. With one PReLU parameter per layer (the default) it has
+    1,549,462 parameters, as the paper's network; per-channel PReLU gives 1,550,659.
+
+    Input: LR images ``(N, 3, h, w)`` in ``[0, 1]``. Output: SR images ``(N, 3, 4h, 4w)`` in ``[-1, 1]``.
+    """
+
+    def __init__(self, n_blocks=16, channels=64, scale=4, prelu_per_channel=False):
+        super().__init__()
+        if scale not in (2, 4, 8):
+            raise ValueError(f"scale must be 2, 4 or 8 (a power of two), got {scale}")
+        self.scale = scale
+        self.head = nn.Sequential(nn.Conv2d(3, channels, 9, padding=4),
+                                  nn.PReLU(channels if prelu_per_channel else 1))
+        self.body = nn.Sequential(
+            *[ResidualBlock(channels, prelu_per_channel) for _ in range(n_blocks)],
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.BatchNorm2d(channels),
+        )
+        self.tail = nn.Sequential(
+            *[UpsampleBlock(channels, prelu_per_channel) for _ in range(int(math.log2(scale)))],
+            nn.Conv2d(channels, 3, 9, padding=4),
+            nn.Tanh(),
+        )
+
+    def forward(self, lr):
+        features = self.head(lr)
+        return self.tail(features + self.body(features))
+
+
+# ----------------------------------------------------------------------------------------------
+# Discriminator
+# ----------------------------------------------------------------------------------------------
+class Discriminator(nn.Module):
+    """The SRGAN discriminator (paper Fig. 4): a VGG-style classifier of HR images.
+
+    conv3x3 n64 s1 + LeakyReLU(0.2); seven conv3x3 + BN + LeakyReLU(0.2) blocks (n64 s2, n128 s1,
+    n128 s2, n256 s1, n256 s2, n512 s1, n512 s2); Dense 1024, LeakyReLU(0.2), Dense 1. A 96x96 input
+    leaves a 512x6x6 feature map, so the first dense layer has 512*6*6*1024 weights: 23,565,505
+    parameters in all, as the paper. An adaptive average pool to 6x6 lets other sizes in (an identity
+    at 96x96). The final sigmoid of the paper is left to the loss (``BCEWithLogitsLoss``), which is
+    the same function computed stably: ``forward`` returns logits.
+
+    Input: ``(N, 3, H, W)`` in ``[-1, 1]``. Output: logits ``(N,)``; ``sigmoid(logit)`` = P(real).
+    """
+
+    def __init__(self, channels=64, dense_features=1024, pooled_size=6):
+        super().__init__()
+        layers = [nn.Conv2d(3, channels, 3, padding=1), nn.LeakyReLU(0.2)]
+        in_channels = channels
+        for out_channels, stride in [(channels, 2), (channels * 2, 1), (channels * 2, 2), (channels * 4, 1),
+                                     (channels * 4, 2), (channels * 8, 1), (channels * 8, 2)]:
+            layers += [nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1),
+                       nn.BatchNorm2d(out_channels), nn.LeakyReLU(0.2)]
+            in_channels = out_channels
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(pooled_size)
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(in_channels * pooled_size * pooled_size, dense_features),
+            nn.LeakyReLU(0.2),
+            nn.Linear(dense_features, 1),
+        )
+
+    def forward(self, images):
+        return self.classifier(self.pool(self.features(images))).squeeze(1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Content loss: pixel MSE or MSE between VGG19 feature maps
+# ----------------------------------------------------------------------------------------------
+VGG19_WEIGHTS_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
+
+
+def vgg19_features_end(i, j):
+    """Index just past the ReLU of the j-th conv before the i-th max-pool in ``vgg19().features``.
+
+    ``phi_2,2`` ends at 9 (``features[:9]``), ``phi_5,4`` at 36 (``features[:36]``).
+    """
+    layers = _vgg19_features()
+    pools_seen, convs_seen = 0, 0
+    for index, layer in enumerate(layers):
+        if isinstance(layer, nn.MaxPool2d):
+            pools_seen, convs_seen = pools_seen + 1, 0
+        elif isinstance(layer, nn.Conv2d):
+            convs_seen += 1
+        elif isinstance(layer, nn.ReLU) and pools_seen == i - 1 and convs_seen == j:
+            return index + 1
+    raise ValueError(f"VGG19 has no phi_{i},{j} (block i has 2 or 4 convolutions, i in 1..5)")
+
+
+class TruncatedVGG19(nn.Module):
+    """phi_i,j of an ImageNet VGG19: the feature map after the j-th convolution (and its ReLU) before
+    the i-th max-pooling. Frozen and always in eval mode. ImageNet normalisation happens inside.
+
+    Args:
+        i, j: the block and the convolution (VGG22: 2, 2; VGG54: 5, 4).
+        weights: ``"imagenet"`` to use torchvision's weights API (downloaded once, then cached in
+            ``~/.cache/torch/hub``), or the path of a local file holding a ``vgg19`` state_dict (the
+            whole network's, or only its ``features``), such as ``vgg19-dcbb9e9d.pth``.
+
+    Input: images ``(N, 3, H, W)`` in ``[-1, 1]``. Output: feature maps ``(N, C, H / 2^(i-1), W / 2^(i-1))``.
+    """
+
+    def __init__(self, i=5, j=4, weights="imagenet"):
+        super().__init__()
+        features = _vgg19_features()
+        features.load_state_dict(_vgg19_features_state_dict(weights))
+        self.features = features[:vgg19_features_end(i, j)]
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode=True):
+        return super().train(False)  # frozen: batch statistics or dropout never apply
+
+    def forward(self, images):
+        return self.features(convert_image(images, "[-1, 1]", "imagenet"))
+
+
+def _vgg19_features():
+    """The convolutional part of torchvision's VGG19 (``vgg19().features``), without its large classifier."""
+    return torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["E"])
+
+
+def _vgg19_features_state_dict(weights):
+    """The state_dict of an ImageNet VGG19's ``features`` from torchvision's cache/download or a local file."""
+    if weights == "imagenet":
+        try:
+            state = torchvision.models.VGG19_Weights.IMAGENET1K_V1.get_state_dict(progress=True)
+        except Exception as error:
+            raise RuntimeError(
+                f"Could not get the ImageNet VGG19 weights for the VGG content loss ({type(error).__name__}: "
+                f"{error}). On a machine with internet, download {VGG19_WEIGHTS_URL} and pass its path "
+                f"(vgg_weights='/path/to/vgg19-dcbb9e9d.pth'), or place it in torch's cache "
+                f"({os.path.join(torch.hub.get_dir(), 'checkpoints')}); or train with content_loss='mse'."
+            ) from error
+    else:
+        path = os.fspath(weights)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{path}: VGG19 weights file not found (download {VGG19_WEIGHTS_URL})")
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as error:
+            raise ValueError(f"{path}: not a readable VGG19 state_dict ({error})") from error
+    if any(key.startswith("features.") for key in state):  # a whole vgg19 state_dict
+        state = {key[len("features."):]: value for key, value in state.items() if key.startswith("features.")}
+    return state
+
+
+class ContentLoss(nn.Module):
+    """The content loss l_X of the paper on images in ``[-1, 1]``.
+
+    ``kind="mse"``: pixel MSE. ``kind="vgg22"`` / ``"vgg54"``: MSE between phi_2,2 / phi_5,4 feature
+    maps of a frozen ImageNet VGG19, each rescaled by ``feature_scale`` (the paper's 1/12.75).
+    Input: ``sr`` and ``hr`` of shape ``(N, 3, H, W)`` in ``[-1, 1]``. Output: a scalar tensor.
+    """
+
+    VGG_LAYERS = {"vgg22": (2, 2), "vgg54": (5, 4)}
+
+    def __init__(self, kind="mse", vgg_weights="imagenet", feature_scale=1 / 12.75):
+        super().__init__()
+        if kind != "mse" and kind not in self.VGG_LAYERS:
+            raise ValueError(f"content loss must be 'mse', 'vgg22' or 'vgg54', got {kind!r}")
+        self.kind = kind
+        self.feature_scale = feature_scale
+        self.vgg = None if kind == "mse" else TruncatedVGG19(*self.VGG_LAYERS[kind], weights=vgg_weights)
+
+    def forward(self, sr, hr):
+        if self.vgg is None:
+            return F.mse_loss(sr, hr)
+        with torch.no_grad():
+            target = self.vgg(hr) * self.feature_scale
+        return F.mse_loss(self.vgg(sr) * self.feature_scale, target)

@@ -1,0 +1,92 @@
+"""Models against the paper: parameter counts, shapes, ranges; the VGG feature extractor's contract."""
+import pytest
+import torch
+import torchvision
+
+import models
+from models import ContentLoss, Discriminator, Generator, TruncatedVGG19
+
+
+def _count(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_generator_matches_paper():
+    assert _count(Generator()) == 1_549_462  # one shared PReLU parameter per layer
+    assert _count(Generator(prelu_per_channel=True)) == 1_550_659
+    lr = torch.rand(2, 3, 24, 20)
+    sr = Generator().eval()(lr)
+    assert sr.shape == (2, 3, 96, 80)
+    assert sr.min() >= -1 and sr.max() <= 1
+
+
+def test_discriminator_matches_paper_and_takes_other_sizes():
+    discriminator = Discriminator()
+    assert _count(discriminator) == 23_565_505
+    assert discriminator(torch.rand(3, 3, 96, 96) * 2 - 1).shape == (3,)
+    assert discriminator.eval()(torch.rand(1, 3, 128, 72)).shape == (1,)
+    features = discriminator.features(torch.rand(1, 3, 96, 96))
+    assert features.shape == (1, 512, 6, 6)  # the pool is the identity at the paper's size
+
+
+def test_vgg_layer_indices_are_the_papers():
+    assert models.vgg19_features_end(2, 2) == 9
+    assert models.vgg19_features_end(5, 4) == 36
+    with pytest.raises(ValueError):
+        models.vgg19_features_end(1, 3)
+
+
+@pytest.fixture(scope="module")
+def random_vgg_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("vgg") / "vgg19_random.pth"
+    torch.manual_seed(0)
+    torch.save(torchvision.models.vgg19(weights=None).state_dict(), path)
+    return path
+
+
+def test_truncated_vgg_from_local_file_is_frozen_and_normalises(random_vgg_file):
+    vgg = TruncatedVGG19(2, 2, weights=random_vgg_file)
+    reference = torchvision.models.vgg19(weights=None)
+    reference.load_state_dict(torch.load(random_vgg_file, weights_only=True))
+    images = torch.rand(1, 3, 32, 32) * 2 - 1
+    unit = (images + 1) / 2
+    normalised = (unit - torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
+    assert torch.allclose(vgg(images), reference.features[:9](normalised), atol=1e-5)
+    assert vgg(images).shape == (1, 128, 16, 16)
+    assert not any(p.requires_grad for p in vgg.parameters())
+    vgg.train()
+    assert not vgg.training
+
+
+def test_truncated_vgg_accepts_features_only_state_dict(random_vgg_file, tmp_path):
+    features = {k[len("features."):]: v for k, v in torch.load(random_vgg_file, weights_only=True).items()
+                if k.startswith("features.")}
+    path = tmp_path / "features.pth"
+    torch.save(features, path)
+    images = torch.rand(1, 3, 32, 32)
+    assert torch.equal(TruncatedVGG19(5, 4, weights=path)(images), TruncatedVGG19(5, 4, weights=random_vgg_file)(images))
+
+
+def test_missing_vgg_weights_give_a_clear_message(tmp_path, monkeypatch):
+    with pytest.raises(FileNotFoundError, match="nothing.pth"):
+        TruncatedVGG19(weights=tmp_path / "nothing.pth")
+
+    def offline(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(torchvision.models.VGG19_Weights.IMAGENET1K_V1.__class__, "get_state_dict", offline)
+    with pytest.raises(RuntimeError, match="vgg19-dcbb9e9d.pth.*content_loss='mse'"):
+        TruncatedVGG19(weights="imagenet")
+
+
+def test_content_losses(random_vgg_file):
+    sr, hr = torch.rand(2, 3, 24, 24) * 2 - 1, torch.rand(2, 3, 24, 24) * 2 - 1
+    assert torch.allclose(ContentLoss("mse")(sr, hr), ((sr - hr) ** 2).mean())
+    vgg54 = ContentLoss("vgg54", vgg_weights=random_vgg_file)
+    expected = ((vgg54.vgg(sr) - vgg54.vgg(hr)) ** 2).mean() / 12.75 ** 2
+    assert torch.allclose(vgg54(sr, hr), expected, rtol=1e-4)
+    sr.requires_grad_(True)
+    ContentLoss("vgg22", vgg_weights=random_vgg_file)(sr, hr).backward()
+    assert sr.grad is not None and sr.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="vgg33"):
+        ContentLoss("vgg33")

@@ -1,0 +1,141 @@
+"""Metrics against the published bicubic numbers, conversions, image reading, checkpoints."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import utils
+from imresize import imresize
+from utils import calc_psnr, calc_ssim, convert_image, load_image, modcrop
+
+# REFERENCE.md, "this protocol" row: bicubic x4 (MATLAB down, MATLAB up), float Y, 4 px crop, Wang SSIM.
+BICUBIC_X4 = {"Set5": (28.429, 0.8111), "Set14": (26.088, 0.7048), "B100": (25.955, 0.6678),
+              "Urban100": (23.137, 0.6580)}
+
+
+def _bicubic_scores(root, set_name):
+    psnrs, ssims = [], []
+    for hr_path in sorted((root / set_name / "HR").glob("*.png")):
+        hr = modcrop(load_image(hr_path), 4)
+        lr_path = root / set_name / "LR_bicubic" / "X4" / f"{hr_path.stem}x4.png"
+        lr = load_image(lr_path) if lr_path.exists() else imresize(hr, scale=0.25)
+        sr = imresize(lr, scale=4)
+        psnrs.append(calc_psnr(sr, hr))
+        ssims.append(calc_ssim(sr, hr))
+    return np.mean(psnrs), np.mean(ssims)
+
+
+@pytest.mark.parametrize("set_name", list(BICUBIC_X4))
+def test_bicubic_baseline_matches_reference_table(shared_data, set_name):
+    psnr, ssim = _bicubic_scores(shared_data, set_name)
+    assert psnr == pytest.approx(BICUBIC_X4[set_name][0], abs=0.005)
+    assert ssim == pytest.approx(BICUBIC_X4[set_name][1], abs=0.0005)
+
+
+def test_butterfly_single_image_reference(shared_data):
+    hr = load_image(shared_data / "Set5" / "HR" / "butterfly.png")
+    sr = imresize(load_image(shared_data / "Set5" / "LR_bicubic" / "X4" / "butterflyx4.png"), scale=4)
+    assert calc_psnr(sr, hr) == pytest.approx(22.100, abs=0.001)
+    assert calc_ssim(sr, hr) == pytest.approx(0.7375, abs=0.0001)
+    # the pitfalls of REFERENCE.md give other numbers: RGB PSNR, no crop, skimage's default SSIM
+    assert abs(calc_psnr(sr, hr, crop_border=0) - 22.100) > 0.01
+
+
+def test_psnr_formula_and_identity():
+    a = np.zeros((20, 20), np.uint8)
+    b = a.copy()
+    b[4:16, 4:16] = 1  # gray: Y differs by 219/255 inside the crop
+    expected = 10 * np.log10(255 ** 2 / (219 / 255) ** 2)
+    assert calc_psnr(a, b) == pytest.approx(expected, abs=1e-9)
+    assert calc_psnr(a, a) == float("inf")
+    assert calc_ssim(a, a) == pytest.approx(1.0)
+
+
+def test_gray_counts_as_r_equals_g_equals_b():
+    rng = np.random.default_rng(1)
+    gray, other = rng.integers(0, 256, (2, 40, 40), dtype=np.uint8)
+    rgb = np.repeat(gray[:, :, None], 3, axis=2)
+    assert calc_psnr(gray, other) == calc_psnr(rgb, np.repeat(other[:, :, None], 3, axis=2))
+    assert np.allclose(convert_image(gray, "uint8", "y"), 16 + 219 * gray.astype(np.float64) / 255)
+
+
+def test_metrics_refuse_mismatched_or_tiny_images():
+    with pytest.raises(ValueError, match="shape"):
+        calc_psnr(np.zeros((20, 20, 3), np.uint8), np.zeros((20, 24, 3), np.uint8))
+    with pytest.raises(ValueError, match="small"):
+        calc_ssim(np.zeros((16, 16, 3), np.uint8), np.zeros((16, 16, 3), np.uint8))
+
+
+def test_convert_image_round_trips_and_ranges():
+    rng = np.random.default_rng(2)
+    array = rng.integers(0, 256, (12, 10, 3), dtype=np.uint8)
+    unit = convert_image(array, "uint8", "[0, 1]")
+    assert unit.shape == (3, 12, 10) and unit.dtype == torch.float32 and 0 <= unit.min() and unit.max() <= 1
+    signed = convert_image(array, "uint8", "[-1, 1]")
+    assert -1 <= signed.min() and signed.max() <= 1
+    for source, tensor in [("[0, 1]", unit), ("[-1, 1]", signed)]:
+        assert np.array_equal(convert_image(tensor, source, "uint8"), array)
+        assert np.array_equal(convert_image(tensor[None], source, "uint8")[0], array)  # batches too
+    imagenet = convert_image(signed, "[-1, 1]", "imagenet")
+    assert torch.allclose(convert_image(imagenet, "imagenet", "[0, 1]"), unit, atol=1e-6)
+    assert torch.allclose(imagenet[0], (unit[0] - 0.485) / 0.229)
+    assert np.array_equal(convert_image(convert_image(array, "uint8", "pil"), "pil", "uint8"), array)
+    y_tensor = convert_image(unit.double(), "[0, 1]", "y")
+    assert np.allclose(y_tensor.numpy(), convert_image(array, "uint8", "y"))
+    # out-of-range SR output is clamped when quantised
+    assert convert_image(torch.full((3, 2, 2), 1.5), "[-1, 1]", "uint8").max() == 255
+    with pytest.raises(ValueError, match="unknown"):
+        convert_image(array, "uint8", "bgr")
+
+
+def test_load_image_converts_every_mode_to_rgb_uint8(tmp_path):
+    gray = np.arange(64, dtype=np.uint8).reshape(8, 8) * 4
+    Image.fromarray(gray).save(tmp_path / "gray.png")
+    Image.fromarray(gray).convert("P").save(tmp_path / "palette.png")
+    rgba = np.dstack([np.repeat(gray[:, :, None], 3, 2), np.zeros_like(gray)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
+    Image.fromarray(gray.astype(np.uint16) * 257).save(tmp_path / "deep.png")  # 16-bit gray
+    for name in ["gray", "palette", "rgba", "deep"]:
+        image = load_image(tmp_path / f"{name}.png")
+        assert image.dtype == np.uint8 and image.shape == (8, 8, 3), name
+        assert np.array_equal(image[:, :, 0], gray) and np.array_equal(image[:, :, 2], gray), name
+
+
+def test_load_image_names_the_bad_file(tmp_path):
+    (tmp_path / "notes.png").write_text("not an image")
+    truncated = tmp_path / "cut.png"
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8) + 9).save(truncated)
+    truncated.write_bytes(truncated.read_bytes()[:60])
+    for path in [tmp_path / "notes.png", truncated, tmp_path / "missing.png"]:
+        with pytest.raises(ValueError, match=path.name):
+            load_image(path)
+
+
+def test_modcrop_top_left():
+    image = np.arange(7 * 10).reshape(7, 10)
+    assert np.array_equal(modcrop(image, 4), image[:4, :8])
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "last.pth"
+    utils.save_checkpoint({"epoch": 1, "weight": torch.ones(3)}, path)
+
+    def broken_save(obj, file):  # a crash (or a full disk) half way through writing
+        file.write(b"partial")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError):
+        utils.save_checkpoint({"epoch": 2, "weight": torch.zeros(3)}, path)
+    monkeypatch.undo()
+    state = utils.load_checkpoint(path)
+    assert state["epoch"] == 1 and torch.equal(state["weight"], torch.ones(3))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pth"]  # no temporary file left behind
+
+
+def test_load_checkpoint_names_missing_or_foreign_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.pth"):
+        utils.load_checkpoint(tmp_path / "nope.pth")
+    (tmp_path / "junk.pth").write_bytes(b"junk")
+    with pytest.raises(ValueError, match="junk.pth"):
+        utils.load_checkpoint(tmp_path / "junk.pth")

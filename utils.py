@@ -1,0 +1,242 @@
+"""Small shared helpers: reading and converting images, the PSNR/SSIM metrics, checkpoints.
+
+Image representations used everywhere in this project (``convert_image`` goes between any two):
+
+========== ============================================================================
+``pil``     ``PIL.Image`` in mode RGB
+``uint8``   numpy ``uint8`` array ``HxWx3`` (RGB, 0..255); the canonical on-disk form
+``[0, 1]``  float tensor ``(3, H, W)`` or ``(N, 3, H, W)``; the generator's input (LR)
+``[-1, 1]`` float tensor, same shapes; the generator's output and the HR target, as the paper
+``imagenet`` float tensor, same shapes, ``([0, 1] - mean) / std`` with ImageNet statistics (VGG input)
+``y``       luma of ITU-R BT.601 as MATLAB ``rgb2ycbcr``: float, range 16..235, shape ``HxW``
+            (numpy float64 from ``pil``/``uint8``) or ``(H, W)``/``(N, H, W)`` (tensor from tensors)
+========== ============================================================================
+"""
+import os
+import tempfile
+
+import numpy as np
+import torch
+from PIL import Image
+from skimage.metrics import structural_similarity
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+# MATLAB rgb2ycbcr, luma row, for R, G, B in 0..255: Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255.
+Y_COEFFICIENTS = (65.481 / 255, 128.553 / 255, 24.966 / 255)
+Y_OFFSET = 16.0
+
+REPRESENTATIONS = ("pil", "uint8", "[0, 1]", "[-1, 1]", "imagenet", "y")
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading and writing images
+# ----------------------------------------------------------------------------------------------
+def load_image(path):
+    """Read an image file as a numpy ``uint8`` array ``HxWx3`` (RGB).
+
+    Every format is converted predictably: gray (``L``, ``1``) is copied to R = G = B; palette images
+    are expanded to their colours; the alpha channel of ``RGBA``/``LA``/``PA`` is dropped (its colour
+    values are kept as stored); 16-bit and 32-bit integer images are scaled from their full range to
+    0..255 (``round(v * 255 / 65535)`` for 16 bit); CMYK and YCbCr go through PIL's RGB conversion.
+
+    Raises:
+        ValueError: naming the file, when it is missing, not an image or corrupt.
+    """
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return _pil_to_rgb_array(image)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ValueError(f"{path}: cannot read as an image ({error})") from error
+
+
+def _pil_to_rgb_array(image):
+    """A decoded PIL image of any mode -> ``uint8`` array ``HxWx3``."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        values = np.asarray(image, dtype=np.float64)
+        full_scale = 65535.0 if image.mode.startswith("I;16") or values.max(initial=0) <= 65535 else 2 ** 32 - 1
+        gray = np.clip(np.floor(values * 255.0 / full_scale + 0.5), 0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if image.mode == "F":
+        raise ValueError(f"floating-point image mode 'F' is not supported (size {image.size})")
+    if image.mode == "P":
+        image = image.convert("RGBA") if "transparency" in image.info else image.convert("RGB")
+    return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+
+
+def save_image(path, img):
+    """Write a ``uint8`` ``HxWx3`` (or ``HxW``) array as an image, atomically (temporary file + rename)."""
+    path = os.fspath(path)
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    suffix = os.path.splitext(path)[1] or ".png"
+    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    os.close(fd)
+    try:
+        Image.fromarray(np.asarray(img, dtype=np.uint8)).save(tmp_path)
+        os.replace(tmp_path, path)
+    finally:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+
+
+def modcrop(img, scale=4):
+    """Crop an ``HxW[xC]`` array at the top-left to a multiple of ``scale`` (MATLAB ``modcrop``)."""
+    height, width = img.shape[0] - img.shape[0] % scale, img.shape[1] - img.shape[1] % scale
+    return img[:height, :width]
+
+
+# ----------------------------------------------------------------------------------------------
+# Converting between representations
+# ----------------------------------------------------------------------------------------------
+def convert_image(img, source, target):
+    """Convert an image between the representations listed in this module's docstring.
+
+    ``source`` is one of ``pil``, ``uint8``, ``[0, 1]``, ``[-1, 1]``, ``imagenet``; ``target`` any of
+    those or ``y``. Tensor targets keep the tensor's device and float dtype (uint8 sources give
+    float32 tensors). ``uint8``/``pil`` targets from tensors clamp, round and return numpy ``HxWx3``
+    (``NxHxWx3`` for a batch; ``pil`` needs a single image). A gray ``HxW`` uint8 array counts as R = G = B.
+    """
+    if source not in REPRESENTATIONS[:-1] or target not in REPRESENTATIONS:
+        raise ValueError(f"convert_image: unknown source {source!r} or target {target!r}; "
+                         f"choose from {REPRESENTATIONS}")
+    if source == target:
+        return img
+
+    if source in ("pil", "uint8"):
+        array = _pil_to_rgb_array(img) if source == "pil" else _as_rgb_uint8(img)
+        if target == "uint8":
+            return array
+        if target == "pil":
+            return Image.fromarray(array)
+        if target == "y":
+            return Y_OFFSET + array.astype(np.float64) @ np.array(Y_COEFFICIENTS)
+        unit = torch.from_numpy(array).permute(2, 0, 1).float().div(255.0)
+    else:  # a float tensor: bring it to [0, 1] first
+        unit = img
+        if source == "[-1, 1]":
+            unit = (img + 1.0) / 2.0
+        elif source == "imagenet":
+            unit = img * _imagenet_stats(img, IMAGENET_STD) + _imagenet_stats(img, IMAGENET_MEAN)
+
+    if target == "[0, 1]":
+        return unit
+    if target == "[-1, 1]":
+        return unit * 2.0 - 1.0
+    if target == "imagenet":
+        return (unit - _imagenet_stats(unit, IMAGENET_MEAN)) / _imagenet_stats(unit, IMAGENET_STD)
+    if target == "y":
+        weights = torch.tensor(Y_COEFFICIENTS, dtype=unit.dtype, device=unit.device).view(3, 1, 1)
+        return Y_OFFSET + (unit * 255.0 * weights).sum(dim=-3)
+    # target uint8 or pil: quantise as if saved to a PNG file
+    array = (unit.detach().float().clamp(0, 1) * 255.0).round().to(torch.uint8).cpu()
+    array = array.movedim(-3, -1).numpy()
+    if target == "uint8":
+        return array
+    if array.ndim != 3:
+        raise ValueError(f"convert_image: target 'pil' needs one image, got shape {tuple(unit.shape)}")
+    return Image.fromarray(array)
+
+
+def _as_rgb_uint8(array):
+    array = np.asarray(array)
+    if array.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image array, got dtype {array.dtype}")
+    if array.ndim == 2:
+        return np.repeat(array[:, :, None], 3, axis=2)
+    if array.ndim == 3 and array.shape[2] == 3:
+        return array
+    raise ValueError(f"expected a uint8 image of shape HxW or HxWx3, got {array.shape}")
+
+
+def _imagenet_stats(like, values):
+    return torch.tensor(values, dtype=like.dtype, device=like.device).view(3, 1, 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Metrics (the protocol of the published SR tables, see REFERENCE.md)
+# ----------------------------------------------------------------------------------------------
+def _y_pair(img1, img2, crop_border):
+    """Two uint8 RGB (or gray) images -> their float64 Y channels, ``crop_border`` px cut off each side."""
+    img1, img2 = np.asarray(img1), np.asarray(img2)
+    if img1.shape != img2.shape:
+        raise ValueError(f"images to compare differ in shape: {img1.shape} and {img2.shape}")
+    y1, y2 = convert_image(img1, "uint8", "y"), convert_image(img2, "uint8", "y")
+    if crop_border:
+        y1, y2 = y1[crop_border:-crop_border, crop_border:-crop_border], y2[crop_border:-crop_border, crop_border:-crop_border]
+    if y1.size == 0:
+        raise ValueError(f"image of shape {img1.shape} is too small for a {crop_border}-pixel border crop")
+    return y1, y2
+
+
+def calc_psnr(img1, img2, crop_border=4):
+    """PSNR in dB on the Y channel (float, BT.601 as MATLAB), ``crop_border`` pixels cropped from each side.
+
+    Args:
+        img1, img2: ``uint8`` arrays ``HxWx3`` (RGB) or ``HxW`` (gray, counted as R = G = B), same shape.
+    Returns:
+        ``10 log10(255^2 / MSE)`` as a Python float; ``inf`` for identical images.
+    """
+    y1, y2 = _y_pair(img1, img2, crop_border)
+    mse = np.mean((y1 - y2) ** 2)
+    return float("inf") if mse == 0 else float(10.0 * np.log10(255.0 ** 2 / mse))
+
+
+def calc_ssim(img1, img2, crop_border=4):
+    """SSIM on the Y channel as Wang et al. 2004 ``ssim_index`` (11x11 Gaussian window, sigma 1.5,
+    K1 = 0.01, K2 = 0.03, L = 255, population covariance), ``crop_border`` pixels cropped from each side.
+
+    Args:
+        img1, img2: ``uint8`` arrays ``HxWx3`` (RGB) or ``HxW`` (gray), same shape, at least 11x11 after the crop.
+    Returns:
+        The mean SSIM as a Python float in [-1, 1].
+    """
+    y1, y2 = _y_pair(img1, img2, crop_border)
+    if min(y1.shape) < 11:
+        raise ValueError(f"image of shape {np.asarray(img1).shape} is too small for SSIM's 11x11 window")
+    return float(structural_similarity(y1, y2, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+                                       data_range=255))
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkpoints and devices
+# ----------------------------------------------------------------------------------------------
+def save_checkpoint(state, path):
+    """``torch.save`` a dict atomically: write a temporary file in the same folder, flush it to disk,
+    then rename it over ``path``. An interruption or a full disk leaves the previous file intact."""
+    path = os.fspath(path)
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".pth", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            torch.save(state, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp_path, path)
+    finally:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+
+
+def load_checkpoint(path, map_location="cpu"):
+    """Load a checkpoint written by ``save_checkpoint`` (state_dicts and plain Python values only).
+
+    Raises:
+        FileNotFoundError / ValueError: naming the file, when it is missing or not a readable checkpoint.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: checkpoint not found")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises many types for a corrupt or foreign file
+        raise ValueError(f"{path}: not a readable checkpoint ({type(error).__name__}: {error})") from error
+
+
+def get_device(name=None):
+    """``torch.device(name)``, or CUDA when available and ``name`` is None/'auto', else the CPU."""
+    if name in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
