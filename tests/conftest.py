@@ -16,3 +16,63 @@ def shared_data():
     if not (root / "Set5" / "HR").is_dir():
         pytest.skip(f"real images not found at {root} (set SRGAN_SHARED_DATA)")
     return root
+
+
+@pytest.fixture(scope="session")
+def fake_div2k(shared_data, tmp_path_factory):
+    """A small fake DIV2K tree in the official layout, made from real images.
+
+    ``DIV2K_train_HR/0001..0004.png`` are BSDS200 images and ``DIV2K_valid_HR/0801..0803.png`` Set5 images
+    (bird, butterfly, woman); their ``..._LR_bicubic/X4/<name>x4.png`` are made with ``imresize`` from the
+    modcropped HR. Returns the root Path.
+    """
+    from imresize import imresize
+    from utils import load_image, modcrop, save_image
+
+    root = tmp_path_factory.mktemp("fake_div2k")
+    bsds = sorted((shared_data / "train" / "BSDS200" / "HR").glob("*.png"))[:4]
+    set5 = [shared_data / "Set5" / "HR" / f"{name}.png" for name in ("bird", "butterfly", "woman")]
+    for split, sources, first in (("train", bsds, 1), ("valid", set5, 801)):
+        for number, source in enumerate(sources, start=first):
+            hr = load_image(source)
+            save_image(root / f"DIV2K_{split}_HR" / f"{number:04d}.png", hr)
+            save_image(root / f"DIV2K_{split}_LR_bicubic" / "X4" / f"{number:04d}x4.png",
+                       imresize(modcrop(hr, 4), 1 / 4))
+    return root
+
+
+@pytest.fixture(scope="session")
+def eval_lists(shared_data, tmp_path_factory):
+    """A folder with the data lists ``Set5.csv`` and ``Set14.csv`` of the real images (the CSV format of
+    ``create_data_lists.py``: LR from the shipped MATLAB files). No other set has a list there."""
+    import csv
+
+    from create_data_lists import CSV_COLUMNS, scan_image_folder, test_set_folders
+
+    folder = tmp_path_factory.mktemp("eval_lists")
+    for name in ("Set5", "Set14"):
+        rows, _, _ = scan_image_folder(*test_set_folders(shared_data, name))
+        with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as file:
+            writer = csv.DictWriter(file, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder
+
+
+TINY_GENERATOR = {"n_blocks": 2, "channels": 16, "scale": 4, "prelu_per_channel": False}
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    """A randomly initialised small generator (2 blocks, 16 channels; seed 0) saved as the trainer saves
+    checkpoints: ``{'generator', 'discriminator', 'config': {'model': ...}, 'epoch', 'phase'}``."""
+    import torch
+
+    from models import Generator
+    from utils import save_checkpoint
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("checkpoints") / "tiny_srresnet.pth"
+    save_checkpoint({"generator": Generator(**TINY_GENERATOR).state_dict(), "discriminator": None,
+                     "config": {"model": dict(TINY_GENERATOR)}, "epoch": 1, "phase": "srresnet"}, path)
+    return path
