@@ -240,3 +240,47 @@ def get_device(name=None):
     if name in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+# ----------------------------------------------------------------------------------------------
+# Training curves
+# ----------------------------------------------------------------------------------------------
+def plot_training_curves(log_folder, phases=("srresnet", "srgan", "baseline")):
+    """Plot the losses (per iteration, with a running mean) and validation PSNR (per epoch) that
+    ``solver.train`` logged to ``<log_folder>/<phase>_iterations.csv`` / ``<phase>_epochs.csv``.
+
+    Returns a matplotlib Figure with one row per phase that has logs (None if none has).
+    """
+    import csv
+
+    import matplotlib.pyplot as plt
+
+    def read(path):
+        if not os.path.exists(path):
+            return []
+        with open(path, newline="") as file:
+            return list(csv.DictReader(file))
+
+    logged = [(phase, read(os.path.join(log_folder, f"{phase}_iterations.csv")),
+               read(os.path.join(log_folder, f"{phase}_epochs.csv"))) for phase in phases]
+    logged = [entry for entry in logged if entry[1] or entry[2]]
+    if not logged:
+        return None
+    figure, axes = plt.subplots(len(logged), 2, figsize=(12, 3.6 * len(logged)), squeeze=False)
+    for (phase, iterations, epochs), (loss_axis, val_axis) in zip(logged, axes):
+        steps = np.arange(1, len(iterations) + 1)
+        for name in ("content", "loss_g", "loss_d", "adversarial"):
+            if iterations and name in iterations[0]:
+                values = np.array([float(row[name]) for row in iterations])
+                window = max(1, len(values) // 50)
+                smooth = np.convolve(values, np.ones(window) / window, mode="valid")
+                line, = loss_axis.plot(steps, values, alpha=0.25, linewidth=0.8)
+                loss_axis.plot(steps[window - 1:], smooth, color=line.get_color(), label=name)
+        loss_axis.set(title=f"{phase}: training losses", xlabel="iteration", yscale="log")
+        loss_axis.legend(fontsize=8)
+        if epochs:
+            val_axis.plot([int(r["epoch"]) for r in epochs], [float(r["val_psnr"]) for r in epochs], "o-")
+        val_axis.set(title=f"{phase}: validation PSNR (Y, dB)", xlabel="epoch")
+        val_axis.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,495 @@
+"""Training SRGAN: one epoch of each phase, and the loop around it (checkpoints, validation, logs).
+
+Phases (``train(config, phase)``):
+
+* ``"srresnet"``: the generator alone with the pixel MSE content loss (the paper's SRResNet, and the
+  pre-training the assignment asks for).
+* ``"srgan"``: the generator initialised from the trained SRResNet, then trained against the
+  discriminator: ``l_G = l_content + 1e-3 * l_adv`` with ``l_adv = -log D(G(LR))``, and ``l_D`` the binary
+  cross-entropy of real = 1, fake = 0; one D step per G step.
+* ``"baseline"``: the same adversarial training, but G and D both start from random weights (the
+  assignment's original mode, which gives a poor model; kept for comparison).
+
+Value ranges: LR batches ``(N, 3, h, w)`` in [0, 1]; HR batches and generator output ``(N, 3, 4h, 4w)`` in
+[-1, 1]; the discriminator returns logits ``(N,)``. Losses are computed from logits with
+``binary_cross_entropy_with_logits`` (the paper's sigmoid + BCE, numerically stable).
+
+Everything a run needs is in one flat ``config`` (``default_config()``: the paper's values). Checkpoints
+(``<checkpoint_folder>/<phase>_last.pth`` every epoch, ``<phase>_best.pth`` by validation PSNR) hold all
+state needed to resume exactly; they are written atomically. Under ``torchrun --nproc_per_node=N`` the
+same code trains with DistributedDataParallel (``python solver.py --help``).
+"""
+import argparse
+import contextlib
+import csv
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from easydict import EasyDict
+from torch.nn import functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from datasets import TestDataset, TrainDataset
+from models import ContentLoss, Discriminator, Generator
+from utils import calc_psnr, calc_ssim, convert_image, get_device, load_checkpoint, save_checkpoint
+
+PHASES = ("srresnet", "srgan", "baseline")
+
+
+def default_config(**overrides):
+    """The paper's settings (for a GPU and DIV2K), overridable by keyword.
+
+    An epoch is ``images x patches_per_image`` patches: on DIV2K (800 images x 100) that is 5,000 updates
+    of batch 16, so 200 SRResNet epochs are the paper's 10^6 updates and 40 SRGAN epochs its 2 x 10^5.
+    """
+    config = EasyDict(
+        # data (lists made by create_data_lists.py)
+        lists_folder="data_lists", train_list="train.csv", val_list="val.csv", val_max_images=None,
+        crop_size=96, scale=4, patches_per_image=100, augment=False, batch_size=16, num_workers=4, pool_size=8,
+        # generator / discriminator (the paper: 16 blocks of 64 channels; D from 64 channels, dense 1024)
+        n_blocks=16, channels=64, prelu_per_channel=False, discriminator_channels=64, discriminator_dense=1024,
+        # phase 1: SRResNet, pixel MSE, Adam(0.9, 0.999) at 1e-4
+        srresnet_epochs=200, srresnet_lr=1e-4, srresnet_lr_decay_epochs=(),
+        # phase 2: SRGAN (and the baseline), 1e-4 then 1e-5 for the second half
+        srgan_epochs=40, srgan_lr=1e-4, srgan_lr_decay_epochs=(20,),
+        baseline_epochs=40, baseline_lr=1e-4, baseline_lr_decay_epochs=(20,),
+        content_loss="vgg54", vgg_weights="imagenet", feature_scale=1 / 12.75, adversarial_weight=1e-3,
+        srgan_init=None,  # the phase-1 generator for SRGAN; None: <checkpoint_folder>/srresnet_best.pth
+        lr_decay_factor=0.1, beta1=0.9, beta2=0.999,
+        # machinery
+        device="auto", amp=True, channels_last="auto", seed=0, checkpoint_folder="checkpoints",
+        log_folder="logs", resume=True, progress=True,
+    )
+    unknown = set(overrides) - set(config)
+    if unknown:
+        raise KeyError(f"unknown config keys: {sorted(unknown)}")
+    config.update(overrides)
+    return config
+
+
+def cpu_config(**overrides):
+    """A profile for a laptop CPU: smaller epochs and the MSE content loss (no VGG weights needed).
+
+    Same networks and losses as the paper; what changes is the amount of data per epoch, the workers, and
+    the SRGAN content loss (``mse``: the paper's SRGAN-MSE) so that nothing must be downloaded.
+    """
+    settings = dict(patches_per_image=16, num_workers=1, srresnet_epochs=20, srgan_epochs=4,
+                    srgan_lr_decay_epochs=(2,), baseline_epochs=4, baseline_lr_decay_epochs=(2,),
+                    content_loss="mse", val_max_images=5)
+    settings.update(overrides)
+    return default_config(**settings)
+
+
+# ----------------------------------------------------------------------------------------------
+# One epoch of each phase
+# ----------------------------------------------------------------------------------------------
+def amp_settings(config, device):
+    """``(autocast dtype or None, GradScaler)``: bf16 on the CPU, fp16 with loss scaling on CUDA."""
+    dtype = None
+    if config.amp:
+        dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
+    return dtype, scaler
+
+
+def _batches(loader, device, memory_format, timer):
+    """Move each ``(lr, hr)`` batch to the device; ``timer['data']`` adds up the time spent waiting."""
+    iterator = iter(loader)
+    while True:
+        start = time.perf_counter()
+        try:
+            lr, hr = next(iterator)
+        except StopIteration:
+            return
+        lr = lr.to(device, non_blocking=True, memory_format=memory_format)
+        hr = hr.to(device, non_blocking=True, memory_format=memory_format)
+        timer["data"] += time.perf_counter() - start
+        yield lr, hr
+
+
+def _check_finite(losses, epoch, iteration):
+    for name, value in losses.items():
+        if not math.isfinite(value):
+            raise FloatingPointError(f"{name} is {value} at epoch {epoch}, iteration {iteration}: training "
+                                     f"stopped; the last good checkpoint is kept (try a lower learning rate)")
+
+
+def train_srresnet_epoch(generator, loader, optimizer, content_loss, scaler, amp_dtype, device, epoch,
+                         memory_format=torch.contiguous_format, progress=True, on_iteration=None):
+    """One epoch of phase 1: minimise the content loss (pixel MSE) of ``generator(lr)`` against ``hr``.
+
+    Returns ``{"content": mean loss, "seconds": epoch time, "data_seconds": time waiting for data,
+    "iterations": n}``. ``on_iteration(dict)`` receives the losses of every iteration (for the log).
+    """
+    generator.train()
+    timer, totals, iteration = {"data": 0.0}, {"content": 0.0}, 0
+    start = time.perf_counter()
+    bar = tqdm(_batches(loader, device, memory_format, timer), total=len(loader), disable=not progress,
+               desc=f"SRResNet epoch {epoch}", leave=False)
+    for iteration, (lr, hr) in enumerate(bar, 1):
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            loss = content_loss(generator(lr), hr)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+        losses = {"content": loss.item()}
+        _check_finite(losses, epoch, iteration)
+        totals["content"] += losses["content"]
+        bar.set_postfix(mse=f"{totals['content'] / iteration:.4f}")
+        if on_iteration:
+            on_iteration({"epoch": epoch, "iteration": iteration, **losses})
+    return {"content": totals["content"] / max(iteration, 1), "seconds": time.perf_counter() - start,
+            "data_seconds": timer["data"], "iterations": iteration}
+
+
+def train_srgan_epoch(generator, discriminator, loader, optimizer_g, optimizer_d, content_loss,
+                      adversarial_weight, scaler, amp_dtype, device, epoch, memory_format=torch.contiguous_format,
+                      progress=True, on_iteration=None):
+    """One epoch of phase 2 (and of the baseline): a D step, then a G step, on every batch.
+
+    D step: ``l_D = BCE(D(hr), 1) + BCE(D(G(lr).detach()), 0)``.
+    G step: ``l_G = content(G(lr), hr) + adversarial_weight * BCE(D(G(lr)), 1)``, i.e. ``-log D(G(lr))``.
+    SR is detached for the D step and D is frozen during the G step, so no graph is reused across a
+    ``step()``.
+
+    Returns the mean of ``loss_d, loss_g, content, adversarial, d_real, d_fake`` (the last two: mean
+    ``sigmoid(logit)``, D's probability of "real") and the epoch/data time, as ``train_srresnet_epoch``.
+    """
+    generator.train()
+    discriminator.train()
+    autocast = lambda: torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None)  # noqa: E731
+    names = ("loss_d", "loss_g", "content", "adversarial", "d_real", "d_fake")
+    timer, totals, iteration = {"data": 0.0}, dict.fromkeys(names, 0.0), 0
+    start = time.perf_counter()
+    bar = tqdm(_batches(loader, device, memory_format, timer), total=len(loader), disable=not progress,
+               desc=f"SRGAN epoch {epoch}", leave=False)
+    for iteration, (lr, hr) in enumerate(bar, 1):
+        with autocast():
+            sr = generator(lr)
+
+        # Discriminator step: real HR -> 1, generated SR -> 0.
+        discriminator.requires_grad_(True)
+        with autocast():
+            real_logits = discriminator(hr)
+            fake_logits = discriminator(sr.detach())
+            loss_d = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                      + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        optimizer_d.zero_grad(set_to_none=True)
+        scaler.scale(loss_d).backward()
+        scaler.step(optimizer_d)
+
+        # Generator step: content loss + adversarial loss -log D(G(lr)), D frozen.
+        discriminator.requires_grad_(False)
+        with autocast():
+            content = content_loss(sr, hr)
+            fooled_logits = discriminator(sr)
+            adversarial = F.binary_cross_entropy_with_logits(fooled_logits, torch.ones_like(fooled_logits))
+            loss_g = content + adversarial_weight * adversarial
+        optimizer_g.zero_grad(set_to_none=True)
+        scaler.scale(loss_g).backward()
+        scaler.step(optimizer_g)
+        scaler.update()
+
+        values = (loss_d, loss_g, content, adversarial, torch.sigmoid(real_logits.float()).mean(),
+                  torch.sigmoid(fake_logits.float()).mean())
+        losses = {name: value.item() for name, value in zip(names, values)}
+        _check_finite(losses, epoch, iteration)
+        for name in names:
+            totals[name] += losses[name]
+        bar.set_postfix(d=f"{totals['loss_d'] / iteration:.3f}", g=f"{totals['loss_g'] / iteration:.4f}")
+        if on_iteration:
+            on_iteration({"epoch": epoch, "iteration": iteration, **losses})
+    discriminator.requires_grad_(True)
+    summary = {name: totals[name] / max(iteration, 1) for name in names}
+    summary.update(seconds=time.perf_counter() - start, data_seconds=timer["data"], iterations=iteration)
+    return summary
+
+
+@torch.no_grad()
+def validate(generator, dataset, device, max_images=None):
+    """Mean PSNR/SSIM (Y channel, 4 px crop; ``utils.calc_psnr``/``calc_ssim``) of ``generator`` on
+    whole images of a ``TestDataset``, each super-resolved at batch 1 and quantised to uint8."""
+    was_training = generator.training
+    generator.eval()
+    psnrs, ssims = [], []
+    for index in range(len(dataset) if max_images is None else min(max_images, len(dataset))):
+        item = dataset[index]
+        lr = convert_image(item["lr"], "uint8", "[0, 1]").unsqueeze(0).to(device)
+        sr = convert_image(generator(lr)[0].float(), "[-1, 1]", "uint8")
+        psnrs.append(calc_psnr(sr, item["hr"]))
+        ssims.append(calc_ssim(sr, item["hr"]))
+    generator.train(was_training)
+    return float(np.mean(psnrs)), float(np.mean(ssims))
+
+
+# ----------------------------------------------------------------------------------------------
+# The training loop of a phase
+# ----------------------------------------------------------------------------------------------
+class _Distributed:
+    """Rank and world size under ``torchrun`` (a single process otherwise)."""
+
+    def __init__(self, device_name):
+        self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        self.enabled = self.world_size > 1
+        device = get_device(device_name)
+        if self.enabled:
+            if device.type == "cuda":
+                device = torch.device("cuda", self.local_rank)
+                torch.cuda.set_device(device)
+            if not dist.is_initialized():
+                dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        self.device = device
+        self.is_main = self.rank == 0
+
+    def wrap(self, model):
+        return DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None) \
+            if self.enabled else model
+
+    def barrier(self):
+        if self.enabled:
+            dist.barrier()
+
+
+def _unwrap(model):
+    return model.module if isinstance(model, DistributedDataParallel) else model
+
+
+def _model_config(config):
+    return {"n_blocks": config.n_blocks, "channels": config.channels, "scale": config.scale,
+            "prelu_per_channel": config.prelu_per_channel}
+
+
+def _rng_state():
+    state = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+class _CsvLog:
+    """A CSV log whose rows are written at the end of each epoch (atomically, the whole file)."""
+
+    def __init__(self, path, keep_until_epoch):
+        self.path, self.rows = path, []
+        if os.path.exists(path):  # resuming: keep the rows of the epochs the checkpoint has
+            with open(path, newline="") as file:
+                self.rows = [row for row in csv.DictReader(file) if int(row["epoch"]) <= keep_until_epoch]
+
+    def add(self, row):
+        self.rows.append(row)
+
+    def flush(self):
+        if not self.rows:
+            return
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        fields = list(dict.fromkeys(key for row in self.rows for key in row))
+        tmp_path = f"{self.path}.tmp"
+        with open(tmp_path, "w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(self.rows)
+        os.replace(tmp_path, self.path)
+
+
+def checkpoint_paths(config, phase):
+    """``(last, best)`` checkpoint paths of a phase."""
+    folder = config.checkpoint_folder
+    return os.path.join(folder, f"{phase}_last.pth"), os.path.join(folder, f"{phase}_best.pth")
+
+
+def train(config, phase="srresnet"):
+    """Train one phase for ``config.<phase>_epochs`` epochs, resuming from ``<phase>_last.pth`` if present.
+
+    Every epoch: train, validate on ``val_list`` (held-out images, never a test set), write
+    ``<phase>_last.pth`` (and ``<phase>_best.pth`` when validation PSNR improves), and the CSV logs
+    ``<log_folder>/<phase>_iterations.csv`` and ``<phase>_epochs.csv``. Ctrl-C saves
+    ``<phase>_interrupted.pth`` (current weights, resumable at the start of the interrupted epoch) and
+    re-raises; a NaN/inf loss raises ``FloatingPointError`` and keeps the last good checkpoint.
+
+    Returns ``{"last": path, "best": path, "history": per-epoch list of dicts, "models": (generator,)
+    or (generator, discriminator)}`` (the models as trained, in the state of the last epoch).
+    """
+    if phase not in PHASES:
+        raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
+    config = EasyDict(config)
+    adversarial = phase != "srresnet"
+    epochs = config[f"{phase}_epochs"]
+    ddp = _Distributed(config.device)
+    device = ddp.device
+    torch.manual_seed(config.seed)
+    amp_dtype, scaler = amp_settings(config, device)
+    channels_last = config.channels_last if config.channels_last != "auto" else device.type == "cuda"
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+
+    # Models, losses, optimisers.
+    generator = Generator(**_model_config(config)).to(device, memory_format=memory_format)
+    discriminator = Discriminator(config.discriminator_channels, config.discriminator_dense).to(
+        device, memory_format=memory_format) if adversarial else None
+    content_loss = ContentLoss("mse" if phase == "srresnet" else config.content_loss,
+                               vgg_weights=config.vgg_weights, feature_scale=config.feature_scale).to(device)
+    betas = (config.beta1, config.beta2)
+    lr = config[f"{phase}_lr"]
+    optimizer_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
+    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas) if adversarial else None
+    milestones = list(config[f"{phase}_lr_decay_epochs"])
+    schedulers = [torch.optim.lr_scheduler.MultiStepLR(opt, milestones, gamma=config.lr_decay_factor)
+                  for opt in (optimizer_g, optimizer_d) if opt is not None]
+
+    # Resume, or start (SRGAN from the trained SRResNet).
+    last_path, best_path = checkpoint_paths(config, phase)
+    start_epoch, history, best_psnr = 0, [], -math.inf
+    if config.resume and os.path.exists(last_path):
+        state = load_checkpoint(last_path, map_location=device)
+        if state.get("phase") != phase:
+            raise ValueError(f"{last_path}: a checkpoint of phase {state.get('phase')!r}, not {phase!r}")
+        generator.load_state_dict(state["generator"])
+        optimizer_g.load_state_dict(state["optimizer_g"])
+        if adversarial:
+            discriminator.load_state_dict(state["discriminator"])
+            optimizer_d.load_state_dict(state["optimizer_d"])
+        for scheduler, scheduler_state in zip(schedulers, state["schedulers"]):
+            scheduler.load_state_dict(scheduler_state)
+        scaler.load_state_dict(state["scaler"])
+        torch.set_rng_state(state["rng"]["torch"].cpu())
+        if "cuda" in state["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all([s.cpu() for s in state["rng"]["cuda"]])
+        start_epoch, history, best_psnr = state["epoch"], state["history"], state["best_psnr"]
+        if ddp.is_main:
+            print(f"Resuming {phase} from {last_path} after epoch {start_epoch}")
+    elif phase == "srgan":
+        init_path = config.srgan_init or checkpoint_paths(config, "srresnet")[1]
+        if not os.path.exists(init_path):
+            raise FileNotFoundError(f"{init_path}: no SRResNet checkpoint to start SRGAN from; train phase "
+                                    f"'srresnet' first, or set srgan_init")
+        init = load_checkpoint(init_path, map_location=device)
+        if not isinstance(init.get("generator"), dict):
+            raise ValueError(f"{init_path}: not a generator checkpoint (no 'generator' entry)")
+        generator.load_state_dict(init["generator"])
+        if ddp.is_main:
+            print(f"SRGAN generator initialised from {init_path}")
+
+    trained_models = (generator, discriminator) if adversarial else (generator,)
+    if start_epoch >= epochs:
+        if ddp.is_main:
+            print(f"{phase}: already trained for {start_epoch} epochs (config asks {epochs}); nothing to do")
+        return {"last": last_path, "best": best_path, "history": history, "models": trained_models}
+
+    # Data.
+    lists = config.lists_folder
+    train_set = TrainDataset(os.path.join(lists, config.train_list), crop_size=config.crop_size,
+                             scale=config.scale, patches_per_image=config.patches_per_image,
+                             augment=config.augment, seed=config.seed, pool_size=config.pool_size,
+                             rank=ddp.rank, world_size=ddp.world_size)
+    loader = DataLoader(train_set, batch_size=config.batch_size, num_workers=config.num_workers, drop_last=True,
+                        pin_memory=device.type == "cuda")
+    val_set = TestDataset(os.path.join(lists, config.val_list), scale=config.scale) if ddp.is_main else None
+
+    generator_ddp = ddp.wrap(generator)
+    discriminator_ddp = ddp.wrap(discriminator) if adversarial else None
+    iteration_log = _CsvLog(os.path.join(config.log_folder, f"{phase}_iterations.csv"), start_epoch)
+    epoch_log = _CsvLog(os.path.join(config.log_folder, f"{phase}_epochs.csv"), start_epoch)
+    on_iteration = iteration_log.add if ddp.is_main else None
+    progress = config.progress and ddp.is_main
+
+    def state_dict(epoch):
+        return {"phase": phase, "epoch": epoch, "config": {**config, "model": _model_config(config)},
+                "generator": generator.state_dict(), "optimizer_g": optimizer_g.state_dict(),
+                "discriminator": discriminator.state_dict() if adversarial else None,
+                "optimizer_d": optimizer_d.state_dict() if adversarial else None,
+                "schedulers": [s.state_dict() for s in schedulers], "scaler": scaler.state_dict(),
+                "rng": _rng_state(), "history": history, "best_psnr": best_psnr}
+
+    epoch = start_epoch
+    try:
+        for epoch in range(start_epoch + 1, epochs + 1):
+            train_set.set_epoch(epoch)
+            if adversarial:
+                summary = train_srgan_epoch(generator_ddp, discriminator_ddp, loader, optimizer_g, optimizer_d,
+                                            content_loss, config.adversarial_weight, scaler, amp_dtype, device,
+                                            epoch, memory_format, progress, on_iteration)
+            else:
+                summary = train_srresnet_epoch(generator_ddp, loader, optimizer_g, content_loss, scaler, amp_dtype,
+                                               device, epoch, memory_format, progress, on_iteration)
+            summary["lr"] = optimizer_g.param_groups[0]["lr"]
+            for scheduler in schedulers:
+                scheduler.step()
+
+            if ddp.is_main:
+                summary["val_psnr"], summary["val_ssim"] = validate(generator, val_set, device, config.val_max_images)
+                history.append({"epoch": epoch, **summary})
+                improved = summary["val_psnr"] > best_psnr
+                best_psnr = max(best_psnr, summary["val_psnr"])
+                save_checkpoint(state_dict(epoch), last_path)
+                if improved:
+                    save_checkpoint(state_dict(epoch), best_path)
+                iteration_log.flush()
+                epoch_log.add(history[-1])
+                epoch_log.flush()
+                print(f"{phase} epoch {epoch}/{epochs}: " + ", ".join(
+                    f"{k} {v:.4g}" for k, v in summary.items() if k not in ("iterations",)) +
+                    (" (best)" if improved else ""))
+            ddp.barrier()
+    except KeyboardInterrupt:
+        if ddp.is_main:
+            interrupted = os.path.join(config.checkpoint_folder, f"{phase}_interrupted.pth")
+            save_checkpoint(state_dict(epoch - 1), interrupted)
+            print(f"Interrupted: current weights saved to {interrupted} (copy it over {last_path} to resume "
+                  f"from them; {last_path} still holds the last completed epoch)")
+        raise
+    return {"last": last_path, "best": best_path, "history": history, "models": trained_models}
+
+
+# ----------------------------------------------------------------------------------------------
+# Command line (for torchrun and long runs outside a notebook)
+# ----------------------------------------------------------------------------------------------
+def _parse_value(text):
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    if text.lower() in ("true", "false", "none"):
+        return {"true": True, "false": False, "none": None}[text.lower()]
+    if "," in text or text == "()":
+        return tuple(_parse_value(part) for part in text.strip("()").split(",") if part)
+    return text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Train SRResNet (phase 1), SRGAN (phase 2) or the from-scratch baseline. Settings are "
+                    "the paper's (solver.default_config) unless given as KEY=VALUE. Multi-GPU: "
+                    "torchrun --nproc_per_node=N solver.py --phase srresnet ...",
+        epilog="example: python solver.py --phase srresnet --profile cpu srresnet_epochs=5 lists_folder=data_lists")
+    parser.add_argument("--phase", choices=PHASES + ("both",), default="both",
+                        help="which phase to train ('both' = srresnet then srgan)")
+    parser.add_argument("--profile", choices=("paper", "cpu"), default="paper",
+                        help="paper: default_config(); cpu: cpu_config() (smaller epochs, MSE content loss)")
+    parser.add_argument("settings", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. batch_size=8")
+    args = parser.parse_args(argv)
+    overrides = {}
+    for setting in args.settings:
+        key, sep, value = setting.partition("=")
+        if not sep:
+            parser.error(f"setting {setting!r} is not KEY=VALUE")
+        overrides[key] = _parse_value(value)
+    config = (cpu_config if args.profile == "cpu" else default_config)(**overrides)
+    for phase in (("srresnet", "srgan") if args.phase == "both" else (args.phase,)):
+        train(config, phase)
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,169 @@
+"""Training: the loss falls on real patches, resume is exact, checkpoints survive failures, DDP works."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import solver
+from create_data_lists import write_data_lists
+from utils import load_checkpoint
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = dict(n_blocks=2, channels=16, discriminator_channels=8, discriminator_dense=32, crop_size=48, patches_per_image=4, batch_size=4, num_workers=0,
+            val_max_images=2, progress=False, srresnet_epochs=2, srgan_epochs=2, srgan_lr_decay_epochs=(1,),
+            baseline_epochs=1, content_loss="mse")
+
+
+@pytest.fixture(scope="module")
+def tiny_root(shared_data, tmp_path_factory):
+    """A data root of 8 real BSDS200 training images (6 to train, 2 held out) and its lists."""
+    root = tmp_path_factory.mktemp("data")
+    folder = root / "train" / "BSDS200" / "HR"
+    folder.mkdir(parents=True)
+    for path in sorted((shared_data / "train" / "BSDS200" / "HR").glob("*.png"))[:8]:
+        shutil.copy(path, folder / path.name)
+    write_data_lists(root, root / "lists", test_sets=(), val_images=2, crop_size=48, log=lambda *a: None)
+    return root
+
+
+def tiny_config(root, run, **overrides):
+    settings = dict(TINY, lists_folder=str(root / "lists"), checkpoint_folder=str(root / run / "checkpoints"),
+                    log_folder=str(root / run / "logs"))
+    settings.update(overrides)
+    return solver.cpu_config(**settings)
+
+
+def test_default_config_is_the_papers():
+    config = solver.default_config()
+    assert (config.batch_size, config.crop_size, config.patches_per_image) == (16, 96, 100)
+    assert (config.srresnet_lr, config.srgan_lr, config.beta1, config.adversarial_weight) == (1e-4, 1e-4, 0.9, 1e-3)
+    assert config.content_loss == "vgg54" and config.feature_scale == pytest.approx(1 / 12.75)
+    assert config.srgan_epochs == 40 and tuple(config.srgan_lr_decay_epochs) == (20,)  # 1e-4, then 1e-5
+    with pytest.raises(KeyError, match="batchsize"):
+        solver.default_config(batchsize=4)
+
+
+def test_training_lowers_the_loss_on_real_patches(tiny_root):
+    result = solver.train(tiny_config(tiny_root, "falls", srresnet_epochs=6, srresnet_lr=1e-3), "srresnet")
+    losses = [epoch["content"] for epoch in result["history"]]
+    assert len(losses) == 6 and (losses[-1] + losses[-2]) / 2 < 0.7 * losses[0], losses
+    assert os.path.exists(result["last"]) and os.path.exists(result["best"])
+    logs = tiny_root / "falls" / "logs"
+    assert (logs / "srresnet_iterations.csv").read_text().count("\n") == 6 * 6 + 1  # 6 images x 4 / 4 per batch
+    assert (logs / "srresnet_epochs.csv").read_text().count("\n") == 7
+
+
+def _weights(path):
+    state = load_checkpoint(path)
+    return {**{f"g.{k}": v for k, v in state["generator"].items()},
+            **{f"d.{k}": v for k, v in (state["discriminator"] or {}).items()}}
+
+
+@pytest.mark.parametrize("phase", ["srresnet", "baseline"])
+def test_resume_gives_bit_identical_weights(tiny_root, phase):
+    epochs = {f"{phase}_epochs": 2}
+    straight = solver.train(tiny_config(tiny_root, f"straight-{phase}", **epochs), phase)
+    solver.train(tiny_config(tiny_root, f"resumed-{phase}", **{f"{phase}_epochs": 1}), phase)
+    resumed = solver.train(tiny_config(tiny_root, f"resumed-{phase}", **epochs), phase)
+    a, b = _weights(straight["last"]), _weights(resumed["last"])
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a), [k for k in a if not torch.equal(a[k], b[k])][:5]
+    assert [e["content"] for e in straight["history"]] == [e["content"] for e in resumed["history"]]
+
+
+def test_srgan_starts_from_srresnet_and_decays_lr(tiny_root):
+    config = tiny_config(tiny_root, "two-phase", srresnet_epochs=1)
+    with pytest.raises(FileNotFoundError, match="srresnet"):
+        solver.train(config, "srgan")
+    solver.train(config, "srresnet")
+    result = solver.train(config, "srgan")
+    assert [round(e["lr"], 8) for e in result["history"]] == [1e-4, 1e-5]
+    state = load_checkpoint(result["last"])
+    assert state["phase"] == "srgan" and state["discriminator"] is not None
+    assert state["config"]["model"] == {"n_blocks": 2, "channels": 16, "scale": 4, "prelu_per_channel": False}
+    assert {"loss_d", "loss_g", "adversarial", "d_real", "d_fake", "val_psnr"} <= set(result["history"][0])
+
+
+class _FailingLoss(torch.nn.Module):
+    """Pixel MSE that fails (NaN, or a Ctrl-C) from its ``fail_at``-th call on."""
+
+    def __init__(self, fail_at, failure):
+        super().__init__()
+        self.calls, self.fail_at, self.failure = 0, fail_at, failure
+
+    def forward(self, sr, hr):
+        self.calls += 1
+        loss = torch.nn.functional.mse_loss(sr, hr)
+        if self.calls >= self.fail_at:
+            if self.failure == "nan":
+                return loss * float("nan")
+            raise KeyboardInterrupt
+        return loss
+
+
+@pytest.mark.parametrize("failure", ["nan", "interrupt"])
+def test_failures_keep_the_last_good_checkpoint(tiny_root, monkeypatch, failure):
+    config = tiny_config(tiny_root, f"fail-{failure}", srresnet_epochs=3)
+    # 6 iterations per epoch: fail in the middle of epoch 2
+    monkeypatch.setattr(solver, "ContentLoss", lambda *a, **k: _FailingLoss(9, failure))
+    with pytest.raises(FloatingPointError if failure == "nan" else KeyboardInterrupt) as error:
+        solver.train(config, "srresnet")
+    last, _ = solver.checkpoint_paths(config, "srresnet")
+    assert load_checkpoint(last)["epoch"] == 1
+    folder = os.path.dirname(last)
+    if failure == "nan":
+        assert "epoch 2, iteration 3" in str(error.value)
+        assert not os.path.exists(os.path.join(folder, "srresnet_interrupted.pth"))
+    else:
+        assert load_checkpoint(os.path.join(folder, "srresnet_interrupted.pth"))["epoch"] == 1
+    assert not [name for name in os.listdir(folder) if name.startswith(".tmp")]
+
+
+def test_checkpoint_interrupted_mid_write_leaves_the_previous_one(tiny_root, monkeypatch):
+    config = tiny_config(tiny_root, "disk-full", srresnet_epochs=2)
+    solver.train(dict(config, srresnet_epochs=1), "srresnet")
+    last, _ = solver.checkpoint_paths(config, "srresnet")
+
+    def disk_full(obj, file):
+        file.write(b"half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        solver.train(config, "srresnet")
+    monkeypatch.undo()
+    assert load_checkpoint(last)["epoch"] == 1
+
+
+def test_two_process_gloo_training_keeps_ranks_in_sync(tiny_root, tmp_path):
+    config = dict(TINY, lists_folder=str(tiny_root / "lists"), checkpoint_folder=str(tmp_path / "checkpoints"),
+                  log_folder=str(tmp_path / "logs"), srresnet_epochs=1, srgan_epochs=1)
+    script = tmp_path / "worker.py"
+    script.write_text(f"""
+import sys
+import torch
+import torch.distributed as dist
+sys.path.insert(0, {REPO!r})
+import solver
+config = solver.cpu_config(**{config!r})
+for phase in ("srresnet", "srgan"):
+    result = solver.train(config, phase)
+    # the ranks must end with the same weights: compare a checksum of every parameter
+    models = result["models"]
+    sums = torch.stack([p.detach().double().sum() for m in models for p in m.parameters()])
+    gathered = [torch.zeros_like(sums) for _ in range(dist.get_world_size())]
+    dist.all_gather(gathered, sums)
+    assert torch.equal(gathered[0], gathered[1]), phase
+    if dist.get_rank() == 0:
+        print("in sync:", phase, len(sums))
+dist.destroy_process_group()
+""")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", str(script)],
+                         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "in sync: srresnet" in run.stdout and "in sync: srgan" in run.stdout
+    assert load_checkpoint(tmp_path / "checkpoints" / "srgan_last.pth")["epoch"] == 1
