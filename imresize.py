@@ -72,7 +72,9 @@ def _resize_along_axis(image, axis, matrix, round_to_uint8):
     out = np.asarray(matrix @ flat).reshape((matrix.shape[0],) + moved.shape[1:])
     if round_to_uint8:
         # Values are clipped to 0..255 afterwards, so rounding half up equals MATLAB's half-away-from-zero.
-        out = np.clip(np.floor(out + 0.5), 0, 255)
+        out += 0.5
+        np.floor(out, out=out)
+        np.clip(out, 0, 255, out=out)
     return np.moveaxis(out, 0, axis)
 
 
