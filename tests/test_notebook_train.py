@@ -1,0 +1,36 @@
+"""train.ipynb runs end to end, headless, with papermill parameters (a tiny configuration)."""
+import json
+import os
+import shutil
+
+import papermill
+
+from utils import load_checkpoint
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_train_notebook_executes_both_phases(shared_data, tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    folder = root / "train" / "BSDS200" / "HR"
+    folder.mkdir(parents=True)
+    for path in sorted((shared_data / "train" / "BSDS200" / "HR").glob("*.png"))[:5]:
+        shutil.copy(path, folder / path.name)
+    shutil.copytree(shared_data / "Set5", root / "Set5")
+    monkeypatch.setenv("PYTHONPATH", REPO)  # the kernel imports the project's modules
+    overrides = dict(n_blocks=1, channels=8, discriminator_channels=8, discriminator_dense=16, crop_size=48,
+                     patches_per_image=4, batch_size=4, num_workers=0, srresnet_epochs=1, srgan_epochs=1,
+                     srgan_lr_decay_epochs=[], val_max_images=1, progress=False)
+    out = tmp_path / "train.out.ipynb"
+    papermill.execute_notebook(
+        os.path.join(REPO, "train.ipynb"), str(out), cwd=str(tmp_path), kernel_name="python3", progress_bar=False,
+        parameters=dict(profile="cpu", data_root=str(root), lists_folder=str(tmp_path / "lists"),
+                        test_sets=["Set5"], val_images=2, checkpoint_folder=str(tmp_path / "checkpoints"),
+                        log_folder=str(tmp_path / "logs"), results_folder=str(tmp_path / "results"),
+                        overrides=overrides))
+    assert load_checkpoint(tmp_path / "checkpoints" / "srresnet_best.pth")["epoch"] == 1
+    assert load_checkpoint(tmp_path / "checkpoints" / "srgan_last.pth")["phase"] == "srgan"
+    assert sorted(os.listdir(tmp_path / "lists")) == ["Set5.csv", "train.csv", "val.csv"]
+    assert (tmp_path / "results" / "training_curves.png").stat().st_size > 10_000
+    cells = json.loads(out.read_text())["cells"]
+    assert not [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
