@@ -33,7 +33,13 @@ def main(argv=None):
     parser.add_argument("--patches-per-image", type=int, default=16)
     parser.add_argument("--max-images", type=int, default=None, help="evaluate only the first N images per set")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument("settings", nargs="*", metavar="KEY=VALUE",
+                        help="more solver config overrides, e.g. batch_size=8 n_blocks=8")
     args = parser.parse_args(argv)
+    try:
+        overrides = solver.parse_settings(args.settings)
+    except ValueError as error:
+        parser.error(str(error))
 
     out = args.output
     if args.data_root:
@@ -49,7 +55,7 @@ def main(argv=None):
     config = solver.cpu_config(lists_folder=lists, checkpoint_folder=os.path.join(out, "checkpoints"),
                                log_folder=os.path.join(out, "logs"), srresnet_epochs=args.srresnet_epochs,
                                srgan_epochs=args.srgan_epochs,
-                               patches_per_image=args.patches_per_image, device=args.device)
+                               patches_per_image=args.patches_per_image, device=args.device, **overrides)
     print(f"3/5 Training SRResNet ({config.srresnet_epochs} epochs), then SRGAN ({config.srgan_epochs})")
     srresnet = solver.train(config, "srresnet")
     srgan = solver.train(config, "srgan")

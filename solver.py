@@ -453,6 +453,7 @@ def train(config, phase="srresnet"):
 # Command line (for torchrun and long runs outside a notebook)
 # ----------------------------------------------------------------------------------------------
 def _parse_value(text):
+    """``"16"`` -> 16, ``"1e-4"`` -> 1e-4, ``"true"`` -> True, ``"none"`` -> None, ``"10,20"`` -> (10, 20)."""
     for parse in (int, float):
         try:
             return parse(text)
@@ -463,6 +464,17 @@ def _parse_value(text):
     if "," in text or text == "()":
         return tuple(_parse_value(part) for part in text.strip("()").split(",") if part)
     return text
+
+
+def parse_settings(settings):
+    """Command-line ``KEY=VALUE`` strings -> a dict of config overrides (values parsed as numbers etc.)."""
+    overrides = {}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or not key:
+            raise ValueError(f"setting {setting!r} is not KEY=VALUE")
+        overrides[key] = _parse_value(value)
+    return overrides
 
 
 def main(argv=None):
@@ -477,13 +489,11 @@ def main(argv=None):
                         help="paper: default_config(); cpu: cpu_config() (smaller epochs, MSE content loss)")
     parser.add_argument("settings", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. batch_size=8")
     args = parser.parse_args(argv)
-    overrides = {}
-    for setting in args.settings:
-        key, sep, value = setting.partition("=")
-        if not sep:
-            parser.error(f"setting {setting!r} is not KEY=VALUE")
-        overrides[key] = _parse_value(value)
-    config = (cpu_config if args.profile == "cpu" else default_config)(**overrides)
+    try:
+        overrides = parse_settings(args.settings)
+        config = (cpu_config if args.profile == "cpu" else default_config)(**overrides)
+    except (ValueError, KeyError) as error:
+        parser.error(str(error))
     for phase in (("srresnet", "srgan") if args.phase == "both" else (args.phase,)):
         train(config, phase)
     if dist.is_initialized():
