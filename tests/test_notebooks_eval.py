@@ -1,0 +1,64 @@
+"""test.ipynb and super_resolution.ipynb run headless (papermill) on a tiny configuration and write their
+outputs: a random small generator checkpoint, Set5 only, two images."""
+import csv
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from utils import load_image
+
+papermill = pytest.importorskip("papermill")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _execute(notebook, output, parameters):
+    papermill.execute_notebook(str(REPO / notebook), str(output), parameters=parameters, cwd=str(REPO),
+                               kernel_name="python3", progress_bar=False, execution_timeout=300)
+    return output.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("notebook", ["test.ipynb", "super_resolution.ipynb"])
+def test_committed_notebooks_have_a_parameters_cell_and_no_outputs(notebook):
+    cells = json.loads((REPO / notebook).read_text(encoding="utf-8"))["cells"]
+    assert sum("parameters" in cell["metadata"].get("tags", []) for cell in cells) == 1
+    assert all(not cell.get("outputs") and cell.get("execution_count") is None
+               for cell in cells if cell["cell_type"] == "code")
+
+
+def test_test_notebook(tmp_path, eval_lists, tiny_checkpoint):
+    results = tmp_path / "results"
+    executed = _execute("test.ipynb", tmp_path / "test_out.ipynb", {
+        "srresnet_checkpoint": str(tiny_checkpoint), "srgan_checkpoint": str(tmp_path / "no_srgan.pth"),
+        "lists_folder": str(eval_lists), "datasets": ["Set5", "Urban100"], "max_images": 2,
+        "results_folder": str(results), "tile_size": None, "device": "cpu"})
+    assert "srgan skipped" in executed and "Urban100 missing" in executed
+    assert "| Bicubic |" in executed and "| SRResNet |" in executed
+
+    with open(results / "metrics.csv", newline="") as file:
+        reader = csv.DictReader(file)
+        rows = {(row["model"], row["dataset"]): row for row in reader}
+    assert reader.fieldnames == ["model", "dataset", "psnr", "ssim", "images"]
+    assert set(rows) == {("bicubic", "Set5"), ("bicubic", "Urban100"), ("srresnet", "Set5"), ("srresnet", "Urban100")}
+    assert rows["bicubic", "Set5"]["images"] == "2" and rows["srresnet", "Set5"]["images"] == "2"
+    assert float(rows["bicubic", "Set5"]["psnr"]) > float(rows["srresnet", "Set5"]["psnr"])  # untrained model
+    assert rows["srresnet", "Urban100"]["images"] == "0" and math.isnan(float(rows["srresnet", "Urban100"]["psnr"]))
+    assert "Set5 PSNR / SSIM" in (results / "metrics.md").read_text()
+    assert (results / "per_image" / "srresnet_Set5.csv").is_file()
+
+
+def test_super_resolution_notebook(tmp_path, eval_lists, tiny_checkpoint):
+    results = tmp_path / "results"
+    executed = _execute("super_resolution.ipynb", tmp_path / "sr_out.ipynb", {
+        "image_path": None, "hr_path": None, "image_name": "butterfly",
+        "srresnet_checkpoint": str(tiny_checkpoint), "srgan_checkpoint": str(tiny_checkpoint),
+        "set5_list": str(eval_lists / "Set5.csv"), "results_folder": str(results), "zoom_box": [100, 100, 48, 64],
+        "max_images": 2, "tile_size": None, "device": "cpu"})
+    assert executed.count('"image/png"') == 1 + 2  # the figures are shown: the chosen image, then two of Set5
+    assert (results / "example_butterfly.png").is_file()
+    for name, size in (("baby", 512), ("bird", 288)):
+        for model in ("bicubic", "srresnet", "srgan"):
+            assert load_image(results / "Set5" / model / f"{name}.png").shape == (size, size, 3)
+        assert (results / "Set5" / f"compare_{name}.png").is_file()
+    assert not (results / "Set5" / "compare_butterfly.png").exists()  # max_images = 2
