@@ -36,8 +36,9 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from datasets import TestDataset, TrainDataset
+from evaluation import super_resolve
 from models import ContentLoss, Discriminator, Generator
-from utils import calc_psnr, calc_ssim, convert_image, get_device, load_checkpoint, save_checkpoint
+from utils import calc_psnr, calc_ssim, get_device, load_checkpoint, save_checkpoint
 
 PHASES = ("srresnet", "srgan", "baseline")
 
@@ -213,20 +214,15 @@ def train_srgan_epoch(generator, discriminator, loader, optimizer_g, optimizer_d
     return summary
 
 
-@torch.no_grad()
-def validate(generator, dataset, device, max_images=None):
-    """Mean PSNR/SSIM (Y channel, 4 px crop; ``utils.calc_psnr``/``calc_ssim``) of ``generator`` on
-    whole images of a ``TestDataset``, each super-resolved at batch 1 and quantised to uint8."""
-    was_training = generator.training
-    generator.eval()
+def validate(generator, dataset, max_images=None):
+    """Mean PSNR/SSIM (Y channel, 4 px crop) of ``generator`` on the whole images of a ``TestDataset``,
+    super-resolved at batch 1 in eval mode and quantised to uint8 (``evaluation.super_resolve``)."""
     psnrs, ssims = [], []
     for index in range(len(dataset) if max_images is None else min(max_images, len(dataset))):
         item = dataset[index]
-        lr = convert_image(item["lr"], "uint8", "[0, 1]").unsqueeze(0).to(device)
-        sr = convert_image(generator(lr)[0].float(), "[-1, 1]", "uint8")
+        sr = super_resolve(generator, item["lr"])
         psnrs.append(calc_psnr(sr, item["hr"]))
         ssims.append(calc_ssim(sr, item["hr"]))
-    generator.train(was_training)
     return float(np.mean(psnrs)), float(np.mean(ssims))
 
 
@@ -425,7 +421,7 @@ def train(config, phase="srresnet"):
                 scheduler.step()
 
             if ddp.is_main:
-                summary["val_psnr"], summary["val_ssim"] = validate(generator, val_set, device, config.val_max_images)
+                summary["val_psnr"], summary["val_ssim"] = validate(generator, val_set, config.val_max_images)
                 history.append({"epoch": epoch, **summary})
                 improved = summary["val_psnr"] > best_psnr
                 best_psnr = max(best_psnr, summary["val_psnr"])
