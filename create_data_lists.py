@@ -24,7 +24,6 @@ import argparse
 import csv
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import numpy as np
 from PIL import Image
 
 from imresize import imresize
-from utils import load_image, modcrop, save_image
+from utils import load_image, modcrop, save_image, write_csv
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 CSV_COLUMNS = ("hr_path", "lr_path", "hr_height", "hr_width")
@@ -296,21 +295,6 @@ def scan_data_root(data_root, test_sets=DEFAULT_TEST_SETS, train_folders=None, v
 # ----------------------------------------------------------------------------------------------
 # Writing and reading the CSV files
 # ----------------------------------------------------------------------------------------------
-def _write_csv_atomic(path, rows):
-    """Write rows (dicts with CSV_COLUMNS) to ``path`` via a temporary file and a rename."""
-    path = Path(path)
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".csv", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as file:
-            writer = csv.DictWriter(file, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-
-
 def write_data_lists(data_root, output_folder="data_lists", test_sets=DEFAULT_TEST_SETS, train_folders=None,
                      val_images=10, crop_size=96, scale=DEFAULT_SCALE, verify=True, log=print):
     """Scan ``data_root`` (see ``scan_data_root`` for the arguments) and write the CSV lists.
@@ -333,7 +317,7 @@ def write_data_lists(data_root, output_folder="data_lists", test_sets=DEFAULT_TE
     lists = {"train.csv": summary.train, "val.csv": summary.val}
     lists.update({f"{name}.csv": rows for name, rows in summary.test_sets.items()})
     for file_name, rows in lists.items():
-        _write_csv_atomic(output / file_name, rows)
+        write_csv(output / file_name, rows, CSV_COLUMNS)
         summary.written[file_name] = os.path.abspath(output / file_name)
     for name in summary.missing_test_sets:
         stale = output / f"{name}.csv"

@@ -23,11 +23,8 @@ Public functions: ``load_generator``, ``load_models``, ``receptive_field_radius`
 ``bicubic_upscale``, ``upscale``, ``evaluate_dataset``, ``evaluate_all``, ``metrics_markdown``, ``write_metrics``,
 ``display_name``, ``load_example``, ``auto_zoom_box``, ``compare_figure``, ``save_figure``, ``super_resolve_set``.
 """
-import csv
-import io
 import math
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -41,8 +38,8 @@ from tqdm import tqdm
 from datasets import TestDataset
 from imresize import imresize
 from models import Generator
-from utils import (calc_psnr, calc_ssim, convert_image, get_device, load_checkpoint, load_image, modcrop,
-                   save_image)
+from utils import (atomic_path, calc_psnr, calc_ssim, convert_image, get_device, load_checkpoint, load_image, modcrop,
+                   save_image, write_csv)
 
 SCALE = 4
 DEFAULT_TEST_SETS = ("DIV2K-valid", "Set5", "Set14", "B100", "Urban100")
@@ -318,28 +315,6 @@ def upscale(model, lr_image, tile_size=None, device=None):
 # ----------------------------------------------------------------------------------------------
 # Metrics over the test sets
 # ----------------------------------------------------------------------------------------------
-def _write_text_atomic(path, text):
-    """Write a text file via a temporary file in the same folder and a rename (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-
-
-def _write_csv_atomic(path, columns, rows):
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    _write_text_atomic(path, buffer.getvalue())
-
-
 def _summary(model_name, dataset_name, rows, note=""):
     """Mean PSNR, SSIM and seconds of per-image rows (NaN and 0 images when there are none)."""
     mean = (lambda key: float(np.mean([row[key] for row in rows]))) if rows else (lambda key: float("nan"))
@@ -390,8 +365,8 @@ def _evaluate_models_on_set(models, list_path, dataset_name, max_images=None, ti
         summary = _summary(name, dataset_name, rows[name], note)
         summary["failures"] = failures
         if results_folder is not None:
-            _write_csv_atomic(Path(results_folder) / "per_image" / f"{name}_{dataset_name}.csv",
-                              PER_IMAGE_COLUMNS, rows[name])
+            write_csv(Path(results_folder) / "per_image" / f"{name}_{dataset_name}.csv", rows[name],
+                      PER_IMAGE_COLUMNS)
         results[name] = (rows[name], summary)
     return results
 
@@ -494,8 +469,9 @@ def write_metrics(summaries, results_folder="results"):
     folder = Path(results_folder)
     rows = [{"model": s["model"], "dataset": s["dataset"], "psnr": f"{s['psnr']:.4f}", "ssim": f"{s['ssim']:.6f}",
              "images": s["images"]} for s in summaries]
-    _write_csv_atomic(folder / "metrics.csv", METRICS_COLUMNS, rows)
-    _write_text_atomic(folder / "metrics.md", metrics_markdown(summaries))
+    write_csv(folder / "metrics.csv", rows, METRICS_COLUMNS)
+    with atomic_path(folder / "metrics.md") as tmp_path:
+        Path(tmp_path).write_text(metrics_markdown(summaries), encoding="utf-8")
     return folder / "metrics.csv", folder / "metrics.md"
 
 
@@ -615,15 +591,8 @@ def compare_figure(images, zoom_box=None, title=None, reference="HR", panel_size
 def save_figure(figure, path, dpi=100):
     """Save a figure as a PNG atomically (temporary file + rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp_path:
         figure.savefig(tmp_path, dpi=dpi, format="png")
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
     return path
 
 

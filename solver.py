@@ -20,7 +20,6 @@ state needed to resume exactly; they are written atomically. Under ``torchrun --
 same code trains with DistributedDataParallel (``python solver.py --help``).
 """
 import argparse
-import contextlib
 import csv
 import math
 import os
@@ -38,7 +37,7 @@ from tqdm.auto import tqdm
 from datasets import TestDataset, TrainDataset
 from evaluation import super_resolve
 from models import ContentLoss, Discriminator, Generator
-from utils import calc_psnr, calc_ssim, get_device, load_checkpoint, save_checkpoint
+from utils import calc_psnr, calc_ssim, get_device, load_checkpoint, save_checkpoint, write_csv
 
 PHASES = ("srresnet", "srgan", "baseline")
 
@@ -285,16 +284,8 @@ class _CsvLog:
         self.rows.append(row)
 
     def flush(self):
-        if not self.rows:
-            return
-        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-        fields = list(dict.fromkeys(key for row in self.rows for key in row))
-        tmp_path = f"{self.path}.tmp"
-        with open(tmp_path, "w", newline="") as file:
-            writer = csv.DictWriter(file, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(self.rows)
-        os.replace(tmp_path, self.path)
+        if self.rows:
+            write_csv(self.path, self.rows)
 
 
 def checkpoint_paths(config, phase):

@@ -12,6 +12,8 @@ Image representations used everywhere in this project (``convert_image`` goes be
             (numpy float64 from ``pil``/``uint8``) or ``(H, W)``/``(N, H, W)`` (tensor from tensors)
 ========== ============================================================================
 """
+import contextlib
+import csv
 import os
 import tempfile
 
@@ -65,20 +67,39 @@ def _pil_to_rgb_array(image):
     return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
 
 
-def save_image(path, img):
-    """Write a ``uint8`` ``HxWx3`` (or ``HxW``) array as an image, atomically (temporary file + rename)."""
+@contextlib.contextmanager
+def atomic_path(path):
+    """Write a file atomically: yields a temporary path in the same folder to write to; when the block
+    ends without an error the file is flushed to disk and renamed over ``path``, else it is removed.
+    A crash, Ctrl-C or full disk never leaves ``path`` half-written (the previous version stays)."""
     path = os.fspath(path)
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
-    suffix = os.path.splitext(path)[1] or ".png"
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=directory)
     os.close(fd)
     try:
-        Image.fromarray(np.asarray(img, dtype=np.uint8)).save(tmp_path)
+        yield tmp_path
+        with open(tmp_path, "rb+") as file:
+            os.fsync(file.fileno())
         os.replace(tmp_path, path)
     finally:
         if os.path.exists(tmp_path):
             os.remove(tmp_path)
+
+
+def write_csv(path, rows, columns=None):
+    """Write a list of dicts as a CSV file, atomically; ``columns`` default to the keys of all rows."""
+    columns = columns or list(dict.fromkeys(key for row in rows for key in row))
+    with atomic_path(path) as tmp_path, open(tmp_path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def save_image(path, img):
+    """Write a ``uint8`` ``HxWx3`` (or ``HxW``) array as an image file (format from the extension), atomically."""
+    with atomic_path(path) as tmp_path:
+        Image.fromarray(np.asarray(img, dtype=np.uint8)).save(tmp_path)
 
 
 def modcrop(img, scale=4):
@@ -203,21 +224,10 @@ def calc_ssim(img1, img2, crop_border=4):
 # Checkpoints and devices
 # ----------------------------------------------------------------------------------------------
 def save_checkpoint(state, path):
-    """``torch.save`` a dict atomically: write a temporary file in the same folder, flush it to disk,
-    then rename it over ``path``. An interruption or a full disk leaves the previous file intact."""
-    path = os.fspath(path)
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".pth", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            torch.save(state, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
+    """``torch.save`` a dict atomically (``atomic_path``): an interruption or a full disk while writing
+    leaves the previous checkpoint intact."""
+    with atomic_path(path) as tmp_path:
+        torch.save(state, tmp_path)
 
 
 def load_checkpoint(path, map_location="cpu"):
@@ -251,8 +261,6 @@ def plot_training_curves(log_folder, phases=("srresnet", "srgan", "baseline")):
 
     Returns a matplotlib Figure with one row per phase that has logs (None if none has).
     """
-    import csv
-
     import matplotlib.pyplot as plt
 
     def read(path):

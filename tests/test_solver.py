@@ -128,7 +128,8 @@ def test_checkpoint_interrupted_mid_write_leaves_the_previous_one(tiny_root, mon
     last, _ = solver.checkpoint_paths(config, "srresnet")
 
     def disk_full(obj, file):
-        file.write(b"half a checkpoint")
+        with open(file, "wb") as handle:
+            handle.write(b"half a checkpoint")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(torch, "save", disk_full)

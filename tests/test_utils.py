@@ -121,7 +121,8 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
     utils.save_checkpoint({"epoch": 1, "weight": torch.ones(3)}, path)
 
     def broken_save(obj, file):  # a crash (or a full disk) half way through writing
-        file.write(b"partial")
+        with open(file, "wb") as handle:
+            handle.write(b"partial")
         raise OSError("No space left on device")
 
     monkeypatch.setattr(torch, "save", broken_save)
