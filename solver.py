@@ -63,7 +63,9 @@ def default_config(**overrides):
         srgan_init=None,  # the phase-1 generator for SRGAN; None: <checkpoint_folder>/srresnet_best.pth
         lr_decay_factor=0.1, beta1=0.9, beta2=0.999,
         # machinery
-        device="auto", amp=True, channels_last="auto", seed=0, checkpoint_folder="checkpoints",
+        # bf16/fp16 autocast and the channels_last memory layout: both faster on this CPU
+        # (benchmarks/bench_training.py) and on CUDA GPUs with tensor cores; False gives plain fp32 / NCHW
+        device="auto", amp=True, channels_last=True, seed=0, checkpoint_folder="checkpoints",
         log_folder="logs", resume=True, progress=True,
     )
     unknown = set(overrides) - set(config)
@@ -315,8 +317,7 @@ def train(config, phase="srresnet"):
     device = ddp.device
     torch.manual_seed(config.seed)
     amp_dtype, scaler = amp_settings(config, device)
-    channels_last = config.channels_last if config.channels_last != "auto" else device.type == "cuda"
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
 
     # Models, losses, optimisers.
     generator = Generator(**_model_config(config)).to(device, memory_format=memory_format)

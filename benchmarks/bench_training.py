@@ -67,17 +67,17 @@ def main():
 
     dataset = TrainDataset(training_rows(8), crop_size=args.crop_size, patches_per_image=args.batch_size)
     batches = list(DataLoader(dataset, batch_size=args.batch_size))
-    variants = [("fp32 eager (baseline)", None, False), ("bf16 autocast (default)", torch.bfloat16, False),
-                ("bf16 + channels_last", torch.bfloat16, True), ("fp32 + channels_last", None, True)]
+    variants = [("fp32 eager (baseline)", None, False), ("bf16 autocast", torch.bfloat16, False),
+                ("bf16 + channels_last (default)", torch.bfloat16, True), ("fp32 + channels_last", None, True)]
     for phase in ("srresnet", "srgan"):
         baseline = None
         print(f"\n{phase}: s/iteration, iterations/s, speed-up over fp32 eager")
         for name, dtype, channels_last in variants:
             seconds = measure(phase, dtype, channels_last, batches, args.steps)
             baseline = baseline or seconds
-            print(f"  {name:26s} {seconds:7.3f} s  {1 / seconds:6.2f} it/s  x{baseline / seconds:.2f}")
+            print(f"  {name:32s} {seconds:7.3f} s  {1 / seconds:6.2f} it/s  x{baseline / seconds:.2f}")
 
-    # Does the data pipeline keep up? One real epoch with the trainer's defaults (bf16, 1 worker).
+    # Does the data pipeline keep up? One real epoch with the trainer's CPU defaults (bf16, 1 worker).
     dataset = TrainDataset(training_rows(24), crop_size=args.crop_size, patches_per_image=16)
     loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=1, drop_last=True)
     generator = Generator()
