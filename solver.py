@@ -296,6 +296,35 @@ def checkpoint_paths(config, phase):
     return os.path.join(folder, f"{phase}_last.pth"), os.path.join(folder, f"{phase}_best.pth")
 
 
+def _restore_training_state(state, path, phase, generator, discriminator, optimizer_g, optimizer_d, schedulers,
+                            scaler):
+    """Load everything ``train`` saved in a checkpoint back into the live objects (exact resume)."""
+    if state.get("phase") != phase:
+        raise ValueError(f"{path}: a checkpoint of phase {state.get('phase')!r}, not {phase!r}")
+    generator.load_state_dict(state["generator"])
+    optimizer_g.load_state_dict(state["optimizer_g"])
+    if discriminator is not None:
+        discriminator.load_state_dict(state["discriminator"])
+        optimizer_d.load_state_dict(state["optimizer_d"])
+    for scheduler, scheduler_state in zip(schedulers, state["schedulers"]):
+        scheduler.load_state_dict(scheduler_state)
+    scaler.load_state_dict(state["scaler"])
+    torch.set_rng_state(state["rng"]["torch"].cpu())
+    if "cuda" in state["rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["rng"]["cuda"]])
+
+
+def _load_srresnet_weights(generator, path, device):
+    """Initialise the SRGAN generator from a phase-1 checkpoint, with a clear error when there is none."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no SRResNet checkpoint to start SRGAN from; train phase 'srresnet' "
+                                f"first, or set srgan_init")
+    state = load_checkpoint(path, map_location=device)
+    if not isinstance(state.get("generator"), dict):
+        raise ValueError(f"{path}: not a generator checkpoint (no 'generator' entry)")
+    generator.load_state_dict(state["generator"])
+
+
 def train(config, phase="srresnet"):
     """Train one phase for ``config.<phase>_epochs`` epochs, resuming from ``<phase>_last.pth`` if present.
 
@@ -338,31 +367,14 @@ def train(config, phase="srresnet"):
     start_epoch, history, best_psnr = 0, [], -math.inf
     if config.resume and os.path.exists(last_path):
         state = load_checkpoint(last_path, map_location=device)
-        if state.get("phase") != phase:
-            raise ValueError(f"{last_path}: a checkpoint of phase {state.get('phase')!r}, not {phase!r}")
-        generator.load_state_dict(state["generator"])
-        optimizer_g.load_state_dict(state["optimizer_g"])
-        if adversarial:
-            discriminator.load_state_dict(state["discriminator"])
-            optimizer_d.load_state_dict(state["optimizer_d"])
-        for scheduler, scheduler_state in zip(schedulers, state["schedulers"]):
-            scheduler.load_state_dict(scheduler_state)
-        scaler.load_state_dict(state["scaler"])
-        torch.set_rng_state(state["rng"]["torch"].cpu())
-        if "cuda" in state["rng"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all([s.cpu() for s in state["rng"]["cuda"]])
+        _restore_training_state(state, last_path, phase, generator, discriminator, optimizer_g, optimizer_d,
+                                schedulers, scaler)
         start_epoch, history, best_psnr = state["epoch"], state["history"], state["best_psnr"]
         if ddp.is_main:
             print(f"Resuming {phase} from {last_path} after epoch {start_epoch}")
     elif phase == "srgan":
         init_path = config.srgan_init or checkpoint_paths(config, "srresnet")[1]
-        if not os.path.exists(init_path):
-            raise FileNotFoundError(f"{init_path}: no SRResNet checkpoint to start SRGAN from; train phase "
-                                    f"'srresnet' first, or set srgan_init")
-        init = load_checkpoint(init_path, map_location=device)
-        if not isinstance(init.get("generator"), dict):
-            raise ValueError(f"{init_path}: not a generator checkpoint (no 'generator' entry)")
-        generator.load_state_dict(init["generator"])
+        _load_srresnet_weights(generator, init_path, device)
         if ddp.is_main:
             print(f"SRGAN generator initialised from {init_path}")
 
