@@ -52,10 +52,10 @@ def main(argv=None):
     print(f"2/5 Data lists -> {lists}")
     create_data_lists.write_data_lists(data_root, lists, test_sets=test_sets, val_images=val_images)
 
-    config = solver.cpu_config(lists_folder=lists, checkpoint_folder=os.path.join(out, "checkpoints"),
-                               log_folder=os.path.join(out, "logs"), srresnet_epochs=args.srresnet_epochs,
-                               srgan_epochs=args.srgan_epochs,
-                               patches_per_image=args.patches_per_image, device=args.device, **overrides)
+    settings = dict(lists_folder=lists, checkpoint_folder=os.path.join(out, "checkpoints"),
+                    log_folder=os.path.join(out, "logs"), srresnet_epochs=args.srresnet_epochs,
+                    srgan_epochs=args.srgan_epochs, patches_per_image=args.patches_per_image, device=args.device)
+    config = solver.cpu_config(**{**settings, **overrides})
     print(f"3/5 Training SRResNet ({config.srresnet_epochs} epochs), then SRGAN ({config.srgan_epochs})")
     srresnet = solver.train(config, "srresnet")
     srgan = solver.train(config, "srgan")

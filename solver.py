@@ -21,6 +21,7 @@ same code trains with DistributedDataParallel (``python solver.py --help``).
 """
 import argparse
 import csv
+import json
 import math
 import os
 import time
@@ -51,6 +52,7 @@ def default_config(**overrides):
     config = EasyDict(
         # data (lists made by create_data_lists.py)
         lists_folder="data_lists", train_list="train.csv", val_list="val.csv", val_max_images=None,
+        # batch_size is the global batch: under torchrun each of N processes takes batch_size / N
         crop_size=96, scale=4, patches_per_image=100, augment=False, batch_size=16, num_workers=4, pool_size=8,
         # generator / discriminator (the paper: 16 blocks of 64 channels; D from 64 channels, dense 1024)
         n_blocks=16, channels=64, prelu_per_channel=False, discriminator_channels=64, discriminator_dense=1024,
@@ -72,6 +74,10 @@ def default_config(**overrides):
     if unknown:
         raise KeyError(f"unknown config keys: {sorted(unknown)}")
     config.update(overrides)
+    for phase in PHASES:  # one milestone may be given as a number
+        key = f"{phase}_lr_decay_epochs"
+        milestones = config[key]
+        config[key] = (int(milestones),) if isinstance(milestones, (int, float)) else tuple(milestones)
     return config
 
 
@@ -115,11 +121,17 @@ def _batches(loader, device, memory_format, timer):
         yield lr, hr
 
 
-def _check_finite(losses, epoch, iteration):
-    for name, value in losses.items():
-        if not math.isfinite(value):
-            raise FloatingPointError(f"{name} is {value} at epoch {epoch}, iteration {iteration}: training "
-                                     f"stopped; the last good checkpoint is kept (try a lower learning rate)")
+def _check_finite(losses, epoch, iteration, device):
+    """Stop on a NaN/inf loss; under DDP every process stops together (else the others would hang)."""
+    bad = [name for name, value in losses.items() if not math.isfinite(value)]
+    if dist.is_initialized():
+        flag = torch.tensor([float(bool(bad))], device=device)
+        dist.all_reduce(flag)
+        bad = bad or (["a loss on another process"] if flag.item() else [])
+    if bad:
+        raise FloatingPointError(f"{', '.join(bad)} not finite at epoch {epoch}, iteration {iteration} "
+                                 f"({losses}): training stopped; the last good checkpoint is kept "
+                                 f"(try a lower learning rate)")
 
 
 def train_srresnet_epoch(generator, loader, optimizer, content_loss, scaler, amp_dtype, device, epoch,
@@ -143,7 +155,7 @@ def train_srresnet_epoch(generator, loader, optimizer, content_loss, scaler, amp
         scaler.update()
 
         losses = {"content": loss.item()}
-        _check_finite(losses, epoch, iteration)
+        _check_finite(losses, epoch, iteration, device)
         totals["content"] += losses["content"]
         bar.set_postfix(mse=f"{totals['content'] / iteration:.4f}")
         if on_iteration:
@@ -203,7 +215,7 @@ def train_srgan_epoch(generator, discriminator, loader, optimizer_g, optimizer_d
         values = (loss_d, loss_g, content, adversarial, torch.sigmoid(real_logits.float()).mean(),
                   torch.sigmoid(fake_logits.float()).mean())
         losses = {name: value.item() for name, value in zip(names, values)}
-        _check_finite(losses, epoch, iteration)
+        _check_finite(losses, epoch, iteration, device)
         for name in names:
             totals[name] += losses[name]
         bar.set_postfix(d=f"{totals['loss_d'] / iteration:.3f}", g=f"{totals['loss_g'] / iteration:.4f}")
@@ -224,6 +236,8 @@ def validate(generator, dataset, max_images=None):
         sr = super_resolve(generator, item["lr"])
         psnrs.append(calc_psnr(sr, item["hr"]))
         ssims.append(calc_ssim(sr, item["hr"]))
+    if not psnrs:
+        return math.nan, math.nan
     return float(np.mean(psnrs)), float(np.mean(ssims))
 
 
@@ -274,20 +288,40 @@ def _rng_state():
 
 
 class _CsvLog:
-    """A CSV log whose rows are written at the end of each epoch (atomically, the whole file)."""
+    """A CSV log: rows collected during an epoch are appended at its end. On resume, the rows of epochs
+    after the checkpoint's are dropped first (a partly written last line, from a crash, too)."""
 
     def __init__(self, path, keep_until_epoch):
-        self.path, self.rows = path, []
-        if os.path.exists(path):  # resuming: keep the rows of the epochs the checkpoint has
+        self.path, self.rows, self.columns = path, [], None
+        if os.path.exists(path):
             with open(path, newline="") as file:
-                self.rows = [row for row in csv.DictReader(file) if int(row["epoch"]) <= keep_until_epoch]
+                reader = csv.DictReader(file)
+                kept = [row for row in reader if _logged_epoch(row) <= keep_until_epoch]
+                self.columns = reader.fieldnames
+            write_csv(path, kept, self.columns)
 
     def add(self, row):
         self.rows.append(row)
 
     def flush(self):
-        if self.rows:
-            write_csv(self.path, self.rows)
+        if not self.rows:
+            return
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        with open(self.path, "a", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=self.columns or list(self.rows[0]), extrasaction="ignore",
+                                    lineterminator="\n")
+            if self.columns is None:
+                writer.writeheader()
+                self.columns = writer.fieldnames
+            writer.writerows(self.rows)
+        self.rows = []
+
+
+def _logged_epoch(row):
+    try:
+        return int(row["epoch"]) if None not in row.values() else math.inf
+    except (KeyError, TypeError, ValueError):
+        return math.inf
 
 
 def checkpoint_paths(config, phase):
@@ -308,7 +342,8 @@ def _restore_training_state(state, path, phase, generator, discriminator, optimi
         optimizer_d.load_state_dict(state["optimizer_d"])
     for scheduler, scheduler_state in zip(schedulers, state["schedulers"]):
         scheduler.load_state_dict(scheduler_state)
-    scaler.load_state_dict(state["scaler"])
+    if state["scaler"] and scaler.is_enabled():  # empty when saved without fp16 loss scaling (CPU, bf16)
+        scaler.load_state_dict(state["scaler"])
     torch.set_rng_state(state["rng"]["torch"].cpu())
     if "cuda" in state["rng"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([s.cpu() for s in state["rng"]["cuda"]])
@@ -330,9 +365,11 @@ def train(config, phase="srresnet"):
 
     Every epoch: train, validate on ``val_list`` (held-out images, never a test set), write
     ``<phase>_last.pth`` (and ``<phase>_best.pth`` when validation PSNR improves), and the CSV logs
-    ``<log_folder>/<phase>_iterations.csv`` and ``<phase>_epochs.csv``. Ctrl-C saves
-    ``<phase>_interrupted.pth`` (current weights, resumable at the start of the interrupted epoch) and
-    re-raises; a NaN/inf loss raises ``FloatingPointError`` and keeps the last good checkpoint.
+    ``<log_folder>/<phase>_iterations.csv`` and ``<phase>_epochs.csv``. Ctrl-C saves the weights of the
+    unfinished epoch to ``<phase>_interrupted.pth`` (usable by ``evaluation.load_generator``) and re-raises;
+    calling ``train`` again resumes exactly from ``<phase>_last.pth``. A NaN/inf loss raises
+    ``FloatingPointError`` and keeps the last good checkpoint. Without validation images (an empty
+    ``val_list``), ``<phase>_best.pth`` is the latest epoch.
 
     Returns ``{"last": path, "best": path, "history": per-epoch list of dicts, "models": (generator,)
     or (generator, discriminator)}`` (the models as trained, in the state of the last epoch).
@@ -390,9 +427,14 @@ def train(config, phase="srresnet"):
                              scale=config.scale, patches_per_image=config.patches_per_image,
                              augment=config.augment, seed=config.seed, pool_size=config.pool_size,
                              rank=ddp.rank, world_size=ddp.world_size)
-    loader = DataLoader(train_set, batch_size=config.batch_size, num_workers=config.num_workers, drop_last=True,
-                        pin_memory=device.type == "cuda")
-    val_set = TestDataset(os.path.join(lists, config.val_list), scale=config.scale) if ddp.is_main else None
+    if config.batch_size % ddp.world_size:
+        raise ValueError(f"batch_size {config.batch_size} (the global batch) is not divisible by the "
+                         f"{ddp.world_size} processes")
+    loader = DataLoader(train_set, batch_size=config.batch_size // ddp.world_size, num_workers=config.num_workers,
+                        drop_last=True, pin_memory=device.type == "cuda")
+    val_set = TestDataset(os.path.join(lists, config.val_list), scale=config.scale)  # checked on every rank
+    if len(val_set) == 0 and ddp.is_main:
+        print(f"warning: {config.val_list} is empty: no validation; '{phase}_best.pth' = the latest epoch")
 
     generator_ddp = ddp.wrap(generator)
     discriminator_ddp = ddp.wrap(discriminator) if adversarial else None
@@ -401,8 +443,11 @@ def train(config, phase="srresnet"):
     on_iteration = iteration_log.add if ddp.is_main else None
     progress = config.progress and ddp.is_main
 
+    # Plain JSON types only (a Path or numpy value would not load with torch.load(weights_only=True)).
+    plain_config = json.loads(json.dumps({**config, "model": _model_config(config)}, default=str))
+
     def state_dict(epoch):
-        return {"phase": phase, "epoch": epoch, "config": {**config, "model": _model_config(config)},
+        return {"phase": phase, "epoch": epoch, "config": plain_config,
                 "generator": generator.state_dict(), "optimizer_g": optimizer_g.state_dict(),
                 "discriminator": discriminator.state_dict() if adversarial else None,
                 "optimizer_d": optimizer_d.state_dict() if adversarial else None,
@@ -427,8 +472,9 @@ def train(config, phase="srresnet"):
             if ddp.is_main:
                 summary["val_psnr"], summary["val_ssim"] = validate(generator, val_set, config.val_max_images)
                 history.append({"epoch": epoch, **summary})
-                improved = summary["val_psnr"] > best_psnr
-                best_psnr = max(best_psnr, summary["val_psnr"])
+                # Without validation images, "best" is simply the latest epoch.
+                improved = len(val_set) == 0 or summary["val_psnr"] > best_psnr
+                best_psnr = max(best_psnr, summary["val_psnr"]) if len(val_set) else best_psnr
                 save_checkpoint(state_dict(epoch), last_path)
                 if improved:
                     save_checkpoint(state_dict(epoch), best_path)
@@ -440,11 +486,13 @@ def train(config, phase="srresnet"):
                     (" (best)" if improved else ""))
             ddp.barrier()
     except KeyboardInterrupt:
-        if ddp.is_main:
+        if ddp.is_main:  # the weights of the unfinished epoch, for a look; training resumes from last_path
             interrupted = os.path.join(config.checkpoint_folder, f"{phase}_interrupted.pth")
-            save_checkpoint(state_dict(epoch - 1), interrupted)
-            print(f"Interrupted: current weights saved to {interrupted} (copy it over {last_path} to resume "
-                  f"from them; {last_path} still holds the last completed epoch)")
+            save_checkpoint({"phase": phase, "epoch": epoch, "interrupted": True, "config": plain_config,
+                             "generator": generator.state_dict(),
+                             "discriminator": discriminator.state_dict() if adversarial else None}, interrupted)
+            print(f"Interrupted in epoch {epoch}: its weights are in {interrupted}; running train() again "
+                  f"resumes from {last_path} (the last completed epoch)")
         raise
     return {"last": last_path, "best": best_path, "history": history, "models": trained_models}
 

@@ -81,6 +81,9 @@ def atomic_path(path):
         yield tmp_path
         with open(tmp_path, "rb+") as file:
             os.fsync(file.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes it private (0600); give it the usual mode
         os.replace(tmp_path, path)
     finally:
         if os.path.exists(tmp_path):

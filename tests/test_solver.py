@@ -9,6 +9,7 @@ import torch
 
 import solver
 from create_data_lists import write_data_lists
+from models import ContentLoss
 from utils import load_checkpoint
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -72,6 +73,8 @@ def test_resume_gives_bit_identical_weights(tiny_root, phase):
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a), [k for k in a if not torch.equal(a[k], b[k])][:5]
     assert [e["content"] for e in straight["history"]] == [e["content"] for e in resumed["history"]]
+    logs = [tiny_root / run / "logs" / f"{phase}_iterations.csv" for run in (f"straight-{phase}", f"resumed-{phase}")]
+    assert logs[0].read_text() == logs[1].read_text()
 
 
 def test_srgan_starts_from_srresnet_and_decays_lr(tiny_root):
@@ -85,6 +88,55 @@ def test_srgan_starts_from_srresnet_and_decays_lr(tiny_root):
     assert state["phase"] == "srgan" and state["discriminator"] is not None
     assert state["config"]["model"] == {"n_blocks": 2, "channels": 16, "scale": 4, "prelu_per_channel": False}
     assert {"loss_d", "loss_g", "adversarial", "d_real", "d_fake", "val_psnr"} <= set(result["history"][0])
+
+
+def test_one_gan_iteration_follows_the_paper():
+    """One batch of train_srgan_epoch equals the losses and updates written out from the paper's formulas:
+    D step on BCE(D(HR), 1) + BCE(D(SR), 0) with SR detached; then G step on MSE + 1e-3 * BCE(D(SR), 1)
+    through the updated, frozen D."""
+    import copy
+
+    from torch.nn.functional import binary_cross_entropy_with_logits as bce, mse_loss
+
+    from models import Discriminator, Generator
+    torch.manual_seed(0)
+    generator, discriminator = Generator(n_blocks=1, channels=8), Discriminator(channels=8, dense_features=16)
+    lr, hr = torch.rand(4, 3, 8, 8), torch.rand(4, 3, 32, 32) * 2 - 1
+    g_ref, d_ref = copy.deepcopy(generator), copy.deepcopy(discriminator)
+    opt_g, opt_d = (torch.optim.Adam(m.parameters(), 1e-3) for m in (generator, discriminator))
+    ref_opt_g, ref_opt_d = (torch.optim.Adam(m.parameters(), 1e-3) for m in (g_ref, d_ref))
+
+    summary = solver.train_srgan_epoch(generator, discriminator, [(lr, hr)], opt_g, opt_d, ContentLoss("mse"),
+                                       1e-3, torch.amp.GradScaler("cpu", enabled=False), None,
+                                       torch.device("cpu"), 1, progress=False)
+
+    sr = g_ref(lr)
+    real, fake = d_ref(hr), d_ref(sr.detach())
+    loss_d = bce(real, torch.ones(4)) + bce(fake, torch.zeros(4))
+    ref_opt_d.zero_grad()
+    loss_d.backward()
+    ref_opt_d.step()
+    d_weights_after_d_step = copy.deepcopy(d_ref.state_dict())
+    loss_g = mse_loss(sr, hr) + 1e-3 * bce(d_ref(sr), torch.ones(4))
+    ref_opt_g.zero_grad()
+    loss_g.backward()
+    ref_opt_g.step()
+
+    assert summary["loss_d"] == pytest.approx(loss_d.item(), rel=1e-5)
+    assert summary["loss_g"] == pytest.approx(loss_g.item(), rel=1e-5)
+    for name, value in generator.state_dict().items():
+        assert torch.allclose(value, g_ref.state_dict()[name], atol=1e-6), name
+    for name, value in discriminator.state_dict().items():  # the G step does not move D's weights
+        if not name.endswith(("running_mean", "running_var", "num_batches_tracked")):
+            assert torch.allclose(value, d_weights_after_d_step[name], atol=1e-6), name
+    assert all(p.requires_grad for p in discriminator.parameters())  # D unfrozen again afterwards
+
+
+def test_without_validation_images_best_is_the_latest_epoch(tiny_root):
+    empty = tiny_root / "lists" / "empty_val.csv"
+    empty.write_text("hr_path,lr_path,hr_height,hr_width\n")
+    result = solver.train(tiny_config(tiny_root, "no-val", srresnet_epochs=2, val_list="empty_val.csv"), "srresnet")
+    assert load_checkpoint(result["best"])["epoch"] == 2
 
 
 class _FailingLoss(torch.nn.Module):
@@ -118,7 +170,8 @@ def test_failures_keep_the_last_good_checkpoint(tiny_root, monkeypatch, failure)
         assert "epoch 2, iteration 3" in str(error.value)
         assert not os.path.exists(os.path.join(folder, "srresnet_interrupted.pth"))
     else:
-        assert load_checkpoint(os.path.join(folder, "srresnet_interrupted.pth"))["epoch"] == 1
+        interrupted = load_checkpoint(os.path.join(folder, "srresnet_interrupted.pth"))
+        assert interrupted["epoch"] == 2 and interrupted["interrupted"] and "generator" in interrupted
     assert not [name for name in os.listdir(folder) if name.startswith(".tmp")]
 
 
