@@ -8,9 +8,7 @@ import utils
 from imresize import imresize
 from utils import calc_psnr, calc_ssim, convert_image, load_image, modcrop
 
-# REFERENCE.md, "this protocol" row: bicubic x4 (MATLAB down, MATLAB up), float Y, 4 px crop, Wang SSIM.
-BICUBIC_X4 = {"Set5": (28.429, 0.8111), "Set14": (26.088, 0.7048), "B100": (25.955, 0.6678),
-              "Urban100": (23.137, 0.6580)}
+from reference import BICUBIC_X4
 
 
 def _bicubic_scores(root, set_name):
