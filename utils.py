@@ -39,8 +39,8 @@ def load_image(path):
 
     Every format is converted predictably: gray (``L``, ``1``) is copied to R = G = B; palette images
     are expanded to their colours; the alpha channel of ``RGBA``/``LA``/``PA`` is dropped (its colour
-    values are kept as stored); 16-bit and 32-bit integer images are scaled from their full range to
-    0..255 (``round(v * 255 / 65535)`` for 16 bit); CMYK and YCbCr go through PIL's RGB conversion.
+    values are kept as stored); 16-bit gray images are scaled from 0..65535 to 0..255
+    (``round(v * 255 / 65535)``); CMYK and YCbCr go through PIL's RGB conversion.
 
     Raises:
         ValueError: naming the file, when it is missing, not an image or corrupt.
@@ -56,9 +56,8 @@ def load_image(path):
 def _pil_to_rgb_array(image):
     """A decoded PIL image of any mode -> ``uint8`` array ``HxWx3``."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        values = np.asarray(image, dtype=np.float64)
-        full_scale = 65535.0 if image.mode.startswith("I;16") or values.max(initial=0) <= 65535 else 2 ** 32 - 1
-        gray = np.clip(np.floor(values * 255.0 / full_scale + 0.5), 0, 255).astype(np.uint8)
+        values = np.asarray(image, dtype=np.float64)  # 16-bit gray (PIL opens such PNGs as I;16 or I)
+        gray = np.clip(np.floor(values * 255.0 / 65535.0 + 0.5), 0, 255).astype(np.uint8)
         return np.repeat(gray[:, :, None], 3, axis=2)
     if image.mode == "F":
         raise ValueError(f"floating-point image mode 'F' is not supported (size {image.size})")
