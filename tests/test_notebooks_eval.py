@@ -19,12 +19,13 @@ def _execute(notebook, output, parameters):
     return output.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("notebook", ["test.ipynb", "super_resolution.ipynb"])
-def test_committed_notebooks_have_a_parameters_cell_and_no_outputs(notebook):
+@pytest.mark.parametrize("notebook", ["train.ipynb", "test.ipynb", "super_resolution.ipynb"])
+def test_committed_notebooks_have_a_parameters_cell_and_no_errors(notebook):
+    """Committed notebooks keep their outputs (the assignment asks for that), but never an error."""
     cells = json.loads((REPO / notebook).read_text(encoding="utf-8"))["cells"]
     assert sum("parameters" in cell["metadata"].get("tags", []) for cell in cells) == 1
-    assert all(not cell.get("outputs") and cell.get("execution_count") is None
-               for cell in cells if cell["cell_type"] == "code")
+    assert not [output for cell in cells for output in cell.get("outputs", [])
+                if output.get("output_type") == "error"]
 
 
 def test_test_notebook(tmp_path, eval_lists, tiny_checkpoint):
