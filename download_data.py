@@ -133,45 +133,32 @@ class Part:
 #   README only says "250MB"), so this part is pinned by MD5 alone.
 _BENCHMARK_SETS = ("Set5", "Set14", "B100", "Urban100")
 
+def _div2k_part(split: str, kind: str, description: str, sha256: str, size: int) -> Part:
+    """One official DIV2K archive, e.g. ``("train", "LR_bicubic_X4")``: its zip unpacks to the folder the
+    data root keeps (``DIV2K_train_HR`` or ``DIV2K_train_LR_bicubic/X4``)."""
+    folder = f"DIV2K_{split}_{kind}".replace("_X4", "/X4")
+    return Part(
+        name=f"div2k_{split}_{'hr' if kind == 'HR' else 'lr_x4'}",
+        description=description,
+        url=f"{DIV2K_BASE_URL}DIV2K_{split}_{kind}.zip",
+        filename=f"DIV2K_{split}_{kind}.zip",
+        checksum=f"sha256:{sha256}",
+        size=size,
+        folders=((folder, folder),),
+    )
+
+
 PARTS: dict[str, Part] = {
     part.name: part
     for part in (
-        Part(
-            name="div2k_train_hr",
-            description="DIV2K training images 0001-0800, high resolution (3.3 GiB)",
-            url=DIV2K_BASE_URL + "DIV2K_train_HR.zip",
-            filename="DIV2K_train_HR.zip",
-            checksum="sha256:9d0b9c463f6e35b6c62cc6a930ee2224f670b34c1df841a57670f9acf0f6c335",
-            size=3530603713,
-            folders=(("DIV2K_train_HR", "DIV2K_train_HR"),),
-        ),
-        Part(
-            name="div2k_train_lr_x4",
-            description="DIV2K training images 0001-0800, bicubic x4 low resolution (235 MiB)",
-            url=DIV2K_BASE_URL + "DIV2K_train_LR_bicubic_X4.zip",
-            filename="DIV2K_train_LR_bicubic_X4.zip",
-            checksum="sha256:f006b837f4eb52b82909aa01478e6d6d199eefce932179491d0c9dbb706dde3a",
-            size=246914039,
-            folders=(("DIV2K_train_LR_bicubic/X4", "DIV2K_train_LR_bicubic/X4"),),
-        ),
-        Part(
-            name="div2k_valid_hr",
-            description="DIV2K validation images 0801-0900, high resolution (428 MiB)",
-            url=DIV2K_BASE_URL + "DIV2K_valid_HR.zip",
-            filename="DIV2K_valid_HR.zip",
-            checksum="sha256:20dd31fd84d777bc1cf5d6b7654a3f569c0aec74458ae094122ad1d0489900fc",
-            size=448993893,
-            folders=(("DIV2K_valid_HR", "DIV2K_valid_HR"),),
-        ),
-        Part(
-            name="div2k_valid_lr_x4",
-            description="DIV2K validation images 0801-0900, bicubic x4 low resolution (30 MiB)",
-            url=DIV2K_BASE_URL + "DIV2K_valid_LR_bicubic_X4.zip",
-            filename="DIV2K_valid_LR_bicubic_X4.zip",
-            checksum="sha256:a50a5d1c4b88de4e8d300d8fb2b904c52fe93b2b298a4899697760d7cbb6d553",
-            size=31505881,
-            folders=(("DIV2K_valid_LR_bicubic/X4", "DIV2K_valid_LR_bicubic/X4"),),
-        ),
+        _div2k_part("train", "HR", "DIV2K training images 0001-0800, high resolution (3.3 GiB)",
+                    "9d0b9c463f6e35b6c62cc6a930ee2224f670b34c1df841a57670f9acf0f6c335", 3530603713),
+        _div2k_part("train", "LR_bicubic_X4", "DIV2K training images 0001-0800, bicubic x4 low resolution (235 MiB)",
+                    "f006b837f4eb52b82909aa01478e6d6d199eefce932179491d0c9dbb706dde3a", 246914039),
+        _div2k_part("valid", "HR", "DIV2K validation images 0801-0900, high resolution (428 MiB)",
+                    "20dd31fd84d777bc1cf5d6b7654a3f569c0aec74458ae094122ad1d0489900fc", 448993893),
+        _div2k_part("valid", "LR_bicubic_X4", "DIV2K validation images 0801-0900, bicubic x4 low resolution (30 MiB)",
+                    "a50a5d1c4b88de4e8d300d8fb2b904c52fe93b2b298a4899697760d7cbb6d553", 31505881),
         Part(
             name="benchmark",
             description="Set5, Set14, B100, Urban100: HR + bicubic x4 LR (EDSR pack, ~250 MB)",
