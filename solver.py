@@ -26,7 +26,6 @@ import math
 import os
 import time
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from easydict import EasyDict
@@ -36,9 +35,9 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from datasets import TestDataset, TrainDataset
-from evaluation import super_resolve
+from evaluation import evaluate_dataset
 from models import ContentLoss, Discriminator, Generator
-from utils import calc_psnr, calc_ssim, get_device, load_checkpoint, save_checkpoint, write_csv
+from utils import get_device, load_checkpoint, save_checkpoint, write_csv
 
 PHASES = ("srresnet", "srgan", "baseline")
 
@@ -227,18 +226,11 @@ def train_srgan_epoch(generator, discriminator, loader, optimizer_g, optimizer_d
     return summary
 
 
-def validate(generator, dataset, max_images=None):
-    """Mean PSNR/SSIM (Y channel, 4 px crop) of ``generator`` on the whole images of a ``TestDataset``,
-    super-resolved at batch 1 in eval mode and quantised to uint8 (``evaluation.super_resolve``)."""
-    psnrs, ssims = [], []
-    for index in range(len(dataset) if max_images is None else min(max_images, len(dataset))):
-        item = dataset[index]
-        sr = super_resolve(generator, item["lr"])
-        psnrs.append(calc_psnr(sr, item["hr"]))
-        ssims.append(calc_ssim(sr, item["hr"]))
-    if not psnrs:
-        return math.nan, math.nan
-    return float(np.mean(psnrs)), float(np.mean(ssims))
+def validate(generator, list_path, max_images=None):
+    """Mean PSNR/SSIM of ``generator`` on the whole images of a data list, by the test protocol
+    (``evaluation.evaluate_dataset``: batch 1, eval mode, uint8 output, Y channel, 4 px crop)."""
+    _, summary = evaluate_dataset(generator, list_path, "validation", max_images=max_images, progress=False)
+    return summary["psnr"], summary["ssim"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -432,8 +424,9 @@ def train(config, phase="srresnet"):
                          f"{ddp.world_size} processes")
     loader = DataLoader(train_set, batch_size=config.batch_size // ddp.world_size, num_workers=config.num_workers,
                         drop_last=True, pin_memory=device.type == "cuda")
-    val_set = TestDataset(os.path.join(lists, config.val_list), scale=config.scale)  # checked on every rank
-    if len(val_set) == 0 and ddp.is_main:
+    val_path = os.path.join(lists, config.val_list)
+    has_val = len(TestDataset(val_path, scale=config.scale)) > 0  # the list is read (and checked) on every rank
+    if not has_val and ddp.is_main:
         print(f"warning: {config.val_list} is empty: no validation; '{phase}_best.pth' = the latest epoch")
 
     generator_ddp = ddp.wrap(generator)
@@ -470,11 +463,12 @@ def train(config, phase="srresnet"):
                 scheduler.step()
 
             if ddp.is_main:
-                summary["val_psnr"], summary["val_ssim"] = validate(generator, val_set, config.val_max_images)
+                summary["val_psnr"], summary["val_ssim"] = (validate(generator, val_path, config.val_max_images)
+                                                            if has_val else (math.nan, math.nan))
                 history.append({"epoch": epoch, **summary})
                 # Without validation images, "best" is simply the latest epoch.
-                improved = len(val_set) == 0 or summary["val_psnr"] > best_psnr
-                best_psnr = max(best_psnr, summary["val_psnr"]) if len(val_set) else best_psnr
+                improved = not has_val or summary["val_psnr"] > best_psnr
+                best_psnr = max(best_psnr, summary["val_psnr"]) if has_val else best_psnr
                 save_checkpoint(state_dict(epoch), last_path)
                 if improved:
                     save_checkpoint(state_dict(epoch), best_path)
