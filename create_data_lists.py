@@ -440,7 +440,7 @@ def build_parser():
                "  DIV2K_valid_HR/0801.png       DIV2K_valid_LR_bicubic/X4/0801x4.png\n"
                "  <Set>/HR/<name>.png           <Set>/LR_bicubic/X4/<name>x4.png   (LR optional)\n"
                "  train/<Extra>/HR/<name>.png   (extra training images, e.g. train/T91/HR)\n"
-               "image files: .png .jpg .jpeg .bmp .tif .tiff. Unusable files are listed with the reason.\n"
+               f"image files: {' '.join(IMAGE_EXTENSIONS)}. Unusable files are listed with the reason.\n"
                "exit status: 0 lists written, 2 error (e.g. no training images).\n\n"
                "no data? python create_data_lists.py --make-sample-data sample_data\n"
                "         python create_data_lists.py --data-root sample_data --test-sets Sample --val-images 2")
