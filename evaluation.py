@@ -45,7 +45,8 @@ SCALE = 4
 DEFAULT_TEST_SETS = ("DIV2K-valid", "Set5", "Set14", "B100", "Urban100")
 METRICS_COLUMNS = ("model", "dataset", "psnr", "ssim", "images")
 PER_IMAGE_COLUMNS = ("name", "psnr", "ssim", "seconds")
-DISPLAY_NAMES = {"bicubic": "Bicubic", "srresnet": "SRResNet", "srgan": "SRGAN", "lr": "LR", "hr": "HR"}
+DISPLAY_NAMES = {"bicubic": "Bicubic", "srresnet": "SRResNet", "srgan": "SRGAN", "baseline": "GAN from scratch",
+                 "lr": "LR", "hr": "HR"}
 
 # Automatic tiling on the CPU: above this many LR pixels, tiles of CPU_TILE_SIZE x CPU_TILE_SIZE LR pixels.
 # Untiled inference of the paper's generator peaks at about 9 KB of memory per LR pixel (the x4 feature

@@ -32,9 +32,10 @@ def test_test_notebook(tmp_path, eval_lists, tiny_checkpoint):
     results = tmp_path / "results"
     executed = _execute("test.ipynb", tmp_path / "test_out.ipynb", {
         "srresnet_checkpoint": str(tiny_checkpoint), "srgan_checkpoint": str(tmp_path / "no_srgan.pth"),
+        "baseline_checkpoint": None,
         "lists_folder": str(eval_lists), "datasets": ["Set5", "Urban100"], "max_images": 2,
         "results_folder": str(results), "tile_size": None, "device": "cpu"})
-    assert "srgan skipped" in executed and "Urban100 missing" in executed
+    assert "srgan skipped" in executed and "baseline skipped" in executed and "Urban100 missing" in executed
     assert "| Bicubic |" in executed and "| SRResNet |" in executed
 
     with open(results / "metrics.csv", newline="") as file:
@@ -54,12 +55,13 @@ def test_super_resolution_notebook(tmp_path, eval_lists, tiny_checkpoint):
     executed = _execute("super_resolution.ipynb", tmp_path / "sr_out.ipynb", {
         "image_path": None, "hr_path": None, "image_name": "butterfly",
         "srresnet_checkpoint": str(tiny_checkpoint), "srgan_checkpoint": str(tiny_checkpoint),
+        "baseline_checkpoint": str(tiny_checkpoint),
         "set5_list": str(eval_lists / "Set5.csv"), "results_folder": str(results), "zoom_box": [100, 100, 48, 64],
         "max_images": 2, "tile_size": None, "device": "cpu"})
     assert executed.count('"image/png"') == 1 + 2  # the figures are shown: the chosen image, then two of Set5
     assert (results / "example_butterfly.png").is_file()
     for name, size in (("baby", 512), ("bird", 288)):
-        for model in ("bicubic", "srresnet", "srgan"):
+        for model in ("bicubic", "srresnet", "srgan", "baseline"):
             assert load_image(results / "Set5" / model / f"{name}.png").shape == (size, size, 3)
         assert (results / "Set5" / f"compare_{name}.png").is_file()
     assert not (results / "Set5" / "compare_butterfly.png").exists()  # max_images = 2
