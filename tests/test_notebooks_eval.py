@@ -28,6 +28,19 @@ def test_committed_notebooks_have_a_parameters_cell_and_no_errors(notebook):
                 if output.get("output_type") == "error"]
 
 
+@pytest.mark.parametrize("notebook", ["train.ipynb", "test.ipynb", "super_resolution.ipynb"])
+def test_papermill_reads_every_parameter(notebook):
+    """Every `name = value  # comment` line of the parameters cell is one papermill understands (an `=` in a
+    comment, say, makes it warn and drop the parameter from `papermill --help-notebook`)."""
+    from papermill.translators import PythonTranslator
+
+    cells = json.loads((REPO / notebook).read_text(encoding="utf-8"))["cells"]
+    source = next("".join(cell["source"]) for cell in cells if "parameters" in cell["metadata"].get("tags", []))
+    assigned = [line.split("=")[0].strip() for line in source.splitlines() if line and not line.startswith("#")]
+    parsed = [parameter.name for parameter in PythonTranslator.inspect({"source": source})]
+    assert parsed == assigned
+
+
 def test_test_notebook(tmp_path, eval_lists, tiny_checkpoint):
     results = tmp_path / "results"
     executed = _execute("test.ipynb", tmp_path / "test_out.ipynb", {
