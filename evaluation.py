@@ -23,6 +23,7 @@ Public functions: ``load_generator``, ``load_models``, ``receptive_field_radius`
 ``bicubic_upscale``, ``upscale``, ``evaluate_dataset``, ``evaluate_all``, ``metrics_markdown``, ``write_metrics``,
 ``display_name``, ``load_example``, ``auto_zoom_box``, ``compare_figure``, ``save_figure``, ``super_resolve_set``.
 """
+import io
 import math
 import os
 import time
@@ -595,6 +596,23 @@ def save_figure(figure, path, dpi=100):
     with atomic_path(path) as tmp_path:
         figure.savefig(tmp_path, dpi=dpi, format="png")
     return path
+
+
+def figure_preview(path, width=900):
+    """The PNG figure at ``path`` scaled down to ``width`` pixels (if wider), as PNG bytes for a notebook.
+
+    The file keeps its full resolution (judge the images there); the preview keeps a notebook that shows
+    many figures small enough to commit.
+    """
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        if image.width > width:
+            image = image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
 
 
 def super_resolve_set(models, list_path, out_folder, max_images=None, tile_size=None, device=None, zoom_box=None,
