@@ -21,7 +21,8 @@ tests/test_evaluation.py checks this on real images: float difference <= 1e-5, u
 
 Public functions: ``load_generator``, ``load_models``, ``receptive_field_radius``, ``super_resolve``,
 ``bicubic_upscale``, ``upscale``, ``evaluate_dataset``, ``evaluate_all``, ``metrics_markdown``, ``write_metrics``,
-``display_name``, ``load_example``, ``auto_zoom_box``, ``compare_figure``, ``save_figure``, ``super_resolve_set``.
+``format_psnr_ssim``, ``display_name``, ``load_example``, ``auto_zoom_box``, ``compare_figure``, ``save_figure``,
+``figure_preview``, ``super_resolve_set``.
 """
 import io
 import math
@@ -33,6 +34,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from PIL import Image
 from torch import nn
 from tqdm import tqdm
 
@@ -436,6 +438,11 @@ def display_name(name):
     return DISPLAY_NAMES.get(str(name).lower(), str(name))
 
 
+def format_psnr_ssim(psnr, ssim):
+    """The ``PSNR / SSIM`` cell of every table: ``'30.37 / 0.8623'`` (dB to 0.01, SSIM to 0.0001)."""
+    return f"{psnr:.2f} / {ssim:.4f}"
+
+
 def metrics_markdown(summaries):
     """A Markdown table of summaries: one row per model, one ``PSNR / SSIM`` column per set, then the mean
     seconds per image and the number of images per set."""
@@ -450,7 +457,7 @@ def metrics_markdown(summaries):
     lines = ["| Model | " + " | ".join(f"{name} PSNR / SSIM" for name in datasets) + " |",
              "|---|" + "---|" * len(datasets)]
     for model in models:
-        cells = [cell(model, dataset, lambda s: f"{s['psnr']:.2f} / {s['ssim']:.4f}") for dataset in datasets]
+        cells = [cell(model, dataset, lambda s: format_psnr_ssim(s["psnr"], s["ssim"])) for dataset in datasets]
         lines.append(f"| {display_name(model)} | " + " | ".join(cells) + " |")
     lines += ["", "Mean seconds per image (the upscaling alone):", "",
               "| Model | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
@@ -604,8 +611,6 @@ def figure_preview(path, width=900):
     The file keeps its full resolution (judge the images there); the preview keeps a notebook that shows
     many figures small enough to commit.
     """
-    from PIL import Image
-
     with Image.open(path) as image:
         image = image.convert("RGB")
         if image.width > width:

@@ -1,6 +1,7 @@
 """evaluation.py and super_resolve.py: the bicubic row against REFERENCE.md, exact tiled inference, checkpoint
 loading errors, odd inputs, tables and figures, and the command line."""
 import csv
+import io
 import math
 import subprocess
 import sys
@@ -379,14 +380,12 @@ def test_cli_missing_input_and_help(tmp_path, tiny_checkpoint, capsys):
 
 
 def test_figure_preview_scales_wide_figures_and_keeps_small_ones(tmp_path):
-    import io
-
     wide, small = tmp_path / "wide.png", tmp_path / "small.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (300, 1800, 3), dtype=np.uint8)).save(wide)
     Image.fromarray(np.full((40, 60, 3), 200, dtype=np.uint8)).save(small)
     with Image.open(io.BytesIO(evaluation.figure_preview(wide, width=900))) as preview:
         assert preview.format == "PNG" and preview.size == (900, 150)
-    with Image.open(io.BytesIO(evaluation.figure_preview(small, width=900))) as preview:
-        assert preview.size == (60, 40) and np.array(preview).tolist() == np.array(Image.open(small)).tolist()
+    with Image.open(io.BytesIO(evaluation.figure_preview(small, width=900))) as preview, Image.open(small) as image:
+        assert preview.size == (60, 40) and np.array_equal(np.array(preview), np.array(image))
     with Image.open(wide) as original:
         assert original.size == (1800, 300)  # the file itself is untouched

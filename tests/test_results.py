@@ -5,9 +5,18 @@ import re
 
 import pytest
 
+from evaluation import format_psnr_ssim
 from reference import BICUBIC_X4, PAPER_X4, PUBLISHED_BICUBIC_X4
 
-RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results", "metrics.csv")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(REPO, "results", "metrics.csv")
+REPORT = os.path.join(REPO, "report.md")
+PAIR = re.compile(r"\b\d{2}\.\d{2} / 0\.\d{4}\b")  # a "PSNR / SSIM" cell as format_psnr_ssim writes it
+
+
+def _measured_rows():
+    with open(RESULTS, newline="") as file:
+        return [row for row in csv.DictReader(file) if int(row["images"]) > 0]
 
 
 def test_committed_bicubic_rows_match_the_reference():
@@ -22,20 +31,21 @@ def test_committed_bicubic_rows_match_the_reference():
         "DIV2K-valid": 0, "Set5": 5, "Set14": 14, "B100": 100, "Urban100": 100}
 
 
-REPORT = os.path.join(os.path.dirname(os.path.dirname(RESULTS)), "report.md")
-
-
 def test_every_metric_in_the_report_is_a_committed_or_published_number():
-    """report.md's 'PSNR / SSIM' pairs come from results/metrics.csv or the published tables, never by hand."""
-    with open(RESULTS, newline="") as file:
-        rows = [row for row in csv.DictReader(file) if int(row["images"]) > 0]
-    ours = {f"{float(row['psnr']):.2f} / {float(row['ssim']):.4f}" for row in rows}
-    published = {f"{psnr:.2f} / {ssim:.4f}" for table in (*PAPER_X4.values(), PUBLISHED_BICUBIC_X4)
+    """report.md's 'PSNR / SSIM' pairs come from results/metrics.csv or the published tables, never by hand,
+    and each model's row of the results table holds that model's numbers in the CSV's set order."""
+    measured = {}  # model -> [pair per set, in the CSV's order]
+    for row in _measured_rows():
+        measured.setdefault(row["model"], []).append(format_psnr_ssim(float(row["psnr"]), float(row["ssim"])))
+    published = {format_psnr_ssim(psnr, ssim) for table in (*PAPER_X4.values(), PUBLISHED_BICUBIC_X4)
                  for psnr, ssim in table.values()}
     with open(REPORT, encoding="utf-8") as file:
         report = file.read()
-    cited = set(re.findall(r"\b\d{2}\.\d{2} / 0\.\d{4}\b", report))
-    assert cited, "report.md cites no PSNR / SSIM pair"
+    cited = set(PAIR.findall(report))
+    ours = {pair for pairs in measured.values() for pair in pairs}
     assert not cited - ours - published, f"numbers in report.md that are in no table: {sorted(cited - ours - published)}"
-    trained = {f"{float(row['psnr']):.2f} / {float(row['ssim']):.4f}" for row in rows if row["model"] != "bicubic"}
-    assert trained <= cited, f"results/metrics.csv rows missing from report.md: {sorted(trained - cited)}"
+
+    table_rows = [line for line in report.splitlines() if line.startswith("|")]
+    for model, pairs in measured.items():
+        rows = [PAIR.findall(line) for line in table_rows if pairs[0] in line]
+        assert pairs in rows, f"report.md has no table row with {model}'s numbers {pairs} (found {rows})"
