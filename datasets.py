@@ -1,23 +1,26 @@
 """PyTorch datasets for SRGAN x4: random training patches and whole test images.
 
-Design of ``TrainDataset`` (decode once, crop many):
+Design of ``TrainDataset`` (decode once, crop many, mix every batch):
 
-* Decoding a 2K PNG takes far longer than cutting a 96x96 crop from it, so each image is decoded
-  **once per epoch**: HR read, cropped at the top-left to a multiple of 4 (modcrop), LR read from its
+* Decoding a 2K PNG takes far longer than cutting a 96x96 crop from it, so an image is decoded once and
+  cropped many times: HR read, cropped at the top-left to a multiple of 4 (modcrop), LR read from its
   file when the list has one, else made with the MATLAB-exact ``imresize(hr, 1/4)`` of the *whole*
-  modcropped HR (as the LR files were made). Then ``patches_per_image`` aligned random crops are cut
-  from it: the LR crop at ``(y, x)`` of size ``crop/4`` and the HR crop at ``(4y, 4x)`` of size ``crop``.
-* Memory is bounded: each DataLoader worker keeps a **pool** of at most ``pool_size`` decoded images and
-  draws each patch from a random image of the pool, so one batch mixes several images. An image whose
-  patches are used up leaves the pool and the next image of the epoch is decoded in its place.
-* Images are shuffled every epoch (same order on every DDP rank and worker), then split by DDP rank
-  (``rank::world_size``; the list is padded by repeating images, as ``DistributedSampler`` does, so every
-  rank yields the same number of patches) and by DataLoader worker (``worker::num_workers``).
-* Everything random comes from ``numpy.random.Generator`` objects seeded by ``(seed, epoch)`` (the image
-  order) and ``(seed, epoch, rank, worker)`` (pool draws, crop positions, augmentation); the global RNGs
-  are never used. So an epoch is bit-exact reproducible, e.g. when training resumes. Call
-  ``set_epoch(epoch)`` before iterating, as with ``DistributedSampler``; with ``persistent_workers=True``
-  the workers keep their own copy of the dataset and would not see it, so leave that option off.
+  modcropped HR (as the LR files were made). A patch is an aligned random crop: the LR crop at ``(y, x)``
+  of size ``crop/4`` and the HR crop at ``(4y, 4x)`` of size ``crop``.
+* Every image gives ``patches_per_image`` patches per epoch, and a batch should mix as many images as
+  uniform sampling would (a batch from a few images gives a poorer gradient and batch-norm statistics:
+  report.md). ``pool_size="all"`` (for sets that fit in memory, such as T91 + BSDS200) decodes the whole
+  list once and draws the epoch's patches in a random order over all images. ``pool_size=N`` (for DIV2K)
+  bounds memory: each worker keeps a pool of N decoded images and draws each patch from a random one; an
+  image whose patches are used up leaves the pool and the next one of the epoch is decoded in its place.
+* The epoch's order (of patches with ``"all"``, of images with a pool) is the same on every DDP rank and
+  worker, then split by rank (``rank::world_size``, padded by repeating entries, as ``DistributedSampler``
+  does, so every rank yields the same number of patches) and by DataLoader worker (``worker::num_workers``).
+* Everything random comes from ``numpy.random.Generator`` objects seeded by ``(seed, epoch)`` (the order)
+  and ``(seed, epoch, rank, worker)`` (pool draws, crop positions, augmentation); the global RNGs are never
+  used. So an epoch is bit-exact reproducible, e.g. when training resumes. Call ``set_epoch(epoch)`` before
+  iterating, as with ``DistributedSampler``; with ``persistent_workers=True`` the workers keep their own
+  copy of the dataset and would not see it, so leave that option off.
 
 Value ranges (as the paper): ``lr`` float32 ``(3, crop/4, crop/4)`` in [0, 1] (generator input), ``hr``
 float32 ``(3, crop, crop)`` in [-1, 1] (target, like the generator's tanh output).
@@ -85,17 +88,20 @@ def load_lr_hr(row, scale=4):
 
 
 class TrainDataset(IterableDataset):
-    """Random aligned (LR, HR) training patches, each image decoded once per epoch (module docstring).
+    """Random aligned (LR, HR) training patches, each image decoded once (module docstring).
 
     Args:
         list_path_or_rows: a CSV from ``create_data_lists.py`` or a list of its row dicts.
         crop_size: HR patch size (a multiple of ``scale``); the LR patch is ``crop_size // scale``.
         scale: the super-resolution factor.
         patches_per_image: patches cut from each image per epoch (the assignment: 100).
-        augment: random horizontal flip, vertical flip and 90-degree rotation, the same for LR and HR
+        augment: one of the eight flips/rotations of each patch, at random, the same for LR and HR
             (the paper does not augment: default off).
         seed: base seed (>= 0) of every random choice.
-        pool_size: decoded images each worker holds at once (memory: ``pool_size`` x (HR + LR) bytes).
+        pool_size: ``"all"``: decode the whole list once, here, and keep it (memory: the decoded LR + HR of
+            every image; about 130 MB for T91 + BSDS200); every patch of an epoch then comes from a uniformly
+            random image. A number: decoded images each worker holds at once, re-decoded every epoch (for sets
+            too large to keep, such as DIV2K: 32 images of 2K are about 0.3 GB).
         rank, world_size: this process's DDP rank and the number of ranks.
 
     Yields:
@@ -103,15 +109,17 @@ class TrainDataset(IterableDataset):
     """
 
     def __init__(self, list_path_or_rows, crop_size=96, scale=4, patches_per_image=100, augment=False, seed=0,
-                 pool_size=8, rank=0, world_size=1):
+                 pool_size="all", rank=0, world_size=1):
         super().__init__()
         self.rows = _as_rows(list_path_or_rows)
         if not self.rows:
             raise ValueError(f"TrainDataset: empty data list {list_path_or_rows!r}")
         if crop_size < scale or crop_size % scale:
             raise ValueError(f"crop_size {crop_size} must be a positive multiple of scale {scale}")
-        if patches_per_image < 1 or pool_size < 1 or seed < 0:
-            raise ValueError("patches_per_image and pool_size must be >= 1 and seed >= 0")
+        if pool_size != "all" and not (isinstance(pool_size, int) and pool_size >= 1):
+            raise ValueError(f"pool_size must be 'all' or an integer >= 1, got {pool_size!r}")
+        if patches_per_image < 1 or seed < 0:
+            raise ValueError("patches_per_image must be >= 1 and seed >= 0")
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} must be in 0..world_size-1 (world_size {world_size})")
         self.crop_size, self.scale = crop_size, scale
@@ -119,6 +127,8 @@ class TrainDataset(IterableDataset):
         self.seed, self.pool_size = seed, pool_size
         self.rank, self.world_size = rank, world_size
         self.epoch = 0
+        # Decoded once, before any DataLoader worker starts (forked workers share it).
+        self.images = [self._load(row) for row in self.rows] if pool_size == "all" else None
 
     def set_epoch(self, epoch):
         """Choose the epoch: it seeds the image order and every crop (as ``DistributedSampler.set_epoch``)."""
@@ -129,23 +139,14 @@ class TrainDataset(IterableDataset):
         return math.ceil(len(self.rows) / self.world_size) * self.patches_per_image
 
     def image_indices(self, worker_id=0, num_workers=1):
-        """Indices into ``self.rows`` that this rank's worker ``worker_id`` decodes this epoch, in order."""
-        order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.rows))
-        per_rank = math.ceil(len(order) / self.world_size)
-        padded = np.resize(order, per_rank * self.world_size)  # repeats the first images to fill up
+        """The image of each patch this rank's worker ``worker_id`` yields this epoch (``pool_size="all"``),
+        or the images it decodes, in order (a pool)."""
+        per_image = self.patches_per_image if self.images is not None else 1
+        entries = np.repeat(np.arange(len(self.rows)), per_image)
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(entries)
+        per_rank = math.ceil(len(self.rows) / self.world_size) * per_image
+        padded = np.resize(order, per_rank * self.world_size)  # repeats the first entries to fill up
         return padded[self.rank::self.world_size][worker_id::num_workers].tolist()
-
-    def batches_per_epoch(self, batch_size, num_workers=0, drop_last=False):
-        """Batches a ``DataLoader(self, batch_size, num_workers, drop_last)`` yields per epoch.
-
-        Each worker batches its own patches, so with several workers this can exceed
-        ``ceil(len(self) / batch_size)`` by up to one partial batch per worker.
-        """
-        total = 0
-        for worker_id in range(max(num_workers, 1)):
-            patches = len(self.image_indices(worker_id, max(num_workers, 1))) * self.patches_per_image
-            total += patches // batch_size if drop_last else math.ceil(patches / batch_size)
-        return total
 
     def __iter__(self):
         info = get_worker_info()
@@ -155,6 +156,10 @@ class TrainDataset(IterableDataset):
     def generate(self, worker_id=0, num_workers=1):
         """The patches of one worker (what ``__iter__`` returns inside DataLoader worker ``worker_id``)."""
         rng = np.random.default_rng([self.seed, self.epoch, self.rank, worker_id])
+        if self.images is not None:
+            for index in self.image_indices(worker_id, num_workers):
+                yield self._random_patch(rng, *self.images[index])
+            return
         queue = deque(self.image_indices(worker_id, num_workers))
         pool = []  # entries [lr uint8, hr uint8, patches left]
         while queue or pool:

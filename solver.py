@@ -52,14 +52,18 @@ def default_config(**overrides):
         # data (lists made by create_data_lists.py)
         lists_folder="data_lists", train_list="train.csv", val_list="val.csv", val_max_images=None,
         # batch_size is the global batch: under torchrun each of N processes takes batch_size / N
-        crop_size=96, scale=4, patches_per_image=100, augment=False, batch_size=16, num_workers=4, pool_size=8,
+        # pool_size: decoded images per worker (DIV2K); "all" keeps the whole set decoded (datasets.TrainDataset)
+        crop_size=96, scale=4, patches_per_image=100, augment=False, batch_size=16, num_workers=4, pool_size=32,
         # generator / discriminator (the paper: 16 blocks of 64 channels; D from 64 channels, dense 1024)
         n_blocks=16, channels=64, prelu_per_channel=False, discriminator_channels=64, discriminator_dense=1024,
-        # phase 1: SRResNet, pixel MSE, Adam(0.9, 0.999) at 1e-4
+        # phase 1: SRResNet, pixel MSE, Adam(0.9, 0.999) at 1e-4 (constant)
         srresnet_epochs=200, srresnet_lr=1e-4, srresnet_lr_decay_epochs=(),
+        # <phase>_lr_schedule: "step" (x lr_decay_factor at each <phase>_lr_decay_epochs: the paper) or
+        # "cosine" (from <phase>_lr down to 0 over the phase's epochs, one value per epoch)
+        srresnet_lr_schedule="step",
         # phase 2: SRGAN (and the baseline), 1e-4 then 1e-5 for the second half
-        srgan_epochs=40, srgan_lr=1e-4, srgan_lr_decay_epochs=(20,),
-        baseline_epochs=40, baseline_lr=1e-4, baseline_lr_decay_epochs=(20,),
+        srgan_epochs=40, srgan_lr=1e-4, srgan_lr_decay_epochs=(20,), srgan_lr_schedule="step",
+        baseline_epochs=40, baseline_lr=1e-4, baseline_lr_decay_epochs=(20,), baseline_lr_schedule="step",
         content_loss="vgg54", vgg_weights="imagenet", feature_scale=1 / 12.75, adversarial_weight=1e-3,
         srgan_init=None,  # the phase-1 generator for SRGAN; None: <checkpoint_folder>/srresnet_best.pth
         lr_decay_factor=0.1, beta1=0.9, beta2=0.999,
@@ -86,7 +90,7 @@ def cpu_config(**overrides):
     Same networks and losses as the paper; what changes is the amount of data per epoch, the workers, and
     the SRGAN content loss (``mse``: the paper's SRGAN-MSE) so that nothing must be downloaded.
     """
-    settings = dict(patches_per_image=16, num_workers=1, srresnet_epochs=20, srgan_epochs=4,
+    settings = dict(patches_per_image=16, num_workers=1, pool_size="all", srresnet_epochs=20, srgan_epochs=4,
                     srgan_lr_decay_epochs=(2,), baseline_epochs=4, baseline_lr_decay_epochs=(2,),
                     content_loss="mse", val_max_images=5)
     settings.update(overrides)
@@ -96,6 +100,13 @@ def cpu_config(**overrides):
 # ----------------------------------------------------------------------------------------------
 # One epoch of each phase
 # ----------------------------------------------------------------------------------------------
+def lr_factor(config, phase, epoch):
+    """The learning rate of ``epoch`` (0 = the first) as a fraction of ``<phase>_lr``, by ``<phase>_lr_schedule``."""
+    if config[f"{phase}_lr_schedule"] == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * epoch / config[f"{phase}_epochs"]))
+    return config.lr_decay_factor ** sum(epoch >= milestone for milestone in config[f"{phase}_lr_decay_epochs"])
+
+
 def amp_settings(config, device):
     """``(autocast dtype or None, GradScaler)``: bf16 on the CPU, fp16 with loss scaling on CUDA."""
     dtype = None
@@ -387,8 +398,7 @@ def train(config, phase="srresnet"):
     lr = config[f"{phase}_lr"]
     optimizer_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
     optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas) if adversarial else None
-    milestones = list(config[f"{phase}_lr_decay_epochs"])
-    schedulers = [torch.optim.lr_scheduler.MultiStepLR(opt, milestones, gamma=config.lr_decay_factor)
+    schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lambda epoch: lr_factor(config, phase, epoch))
                   for opt in (optimizer_g, optimizer_d) if opt is not None]
 
     # Resume, or start (SRGAN from the trained SRResNet).

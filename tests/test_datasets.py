@@ -171,7 +171,7 @@ def test_two_workers_split_the_images(labelled_images):
 
     loader = DataLoader(dataset, batch_size=3, num_workers=2)
     batches = list(loader)
-    assert len(batches) == dataset.batches_per_epoch(3, num_workers=2)
+    assert len(batches) == 4 + 3  # each worker batches its own patches: 3 images (12) and 2 images (8)
     lr = torch.cat([batch[0] for batch in batches])
     hr = torch.cat([batch[1] for batch in batches])
     assert len(hr) == len(dataset) == 20
@@ -183,7 +183,8 @@ def test_two_workers_split_the_images(labelled_images):
 
 
 def test_rank_split(labelled_images):
-    ranks = [TrainDataset(labelled_images, patches_per_image=2, rank=rank, world_size=2) for rank in (0, 1)]
+    ranks = [TrainDataset(labelled_images, patches_per_image=2, pool_size=2, rank=rank, world_size=2)
+             for rank in (0, 1)]
     for dataset in ranks:
         dataset.set_epoch(1)
     images = [dataset.image_indices() for dataset in ranks]
@@ -195,8 +196,42 @@ def test_rank_split(labelled_images):
         assert len(patches) == len(dataset) == 6
         assert Counter(image_of(hr) for _, hr in patches) == Counter({index: 2 for index in mine})
 
-    even = [TrainDataset(labelled_images[:4], patches_per_image=2, rank=rank, world_size=2) for rank in (0, 1)]
+    even = [TrainDataset(labelled_images[:4], patches_per_image=2, pool_size=2, rank=rank, world_size=2)
+            for rank in (0, 1)]
     assert not set(even[0].image_indices()) & set(even[1].image_indices())
+
+
+def test_whole_set_decoded_once_and_mixed_in_every_window(labelled_images, monkeypatch):
+    decoded = Counter()
+    real_load = datasets.load_image
+    monkeypatch.setattr(datasets, "load_image", lambda path: decoded.update([path]) or real_load(path))
+    dataset = TrainDataset(labelled_images, patches_per_image=20, pool_size="all", seed=1)
+    for epoch in (1, 2):
+        dataset.set_epoch(epoch)
+        images = [image_of(hr) for _, hr in dataset]
+        assert Counter(images) == {index: 20 for index in range(5)}  # every image, patches_per_image times
+        # mixed like uniform sampling: any 10 patches in a row come from at least 3 of the 5 images
+        # (a pool of 2, the old way, gives at most 2)
+        assert min(len(set(images[i:i + 10])) for i in range(len(images) - 9)) >= 3
+    assert decoded == {row["hr_path"]: 1 for row in labelled_images}  # once, for both epochs
+
+
+def test_whole_set_split_by_rank_and_worker(labelled_images):
+    ranks = [TrainDataset(labelled_images, patches_per_image=2, pool_size="all", rank=rank, world_size=2)
+             for rank in (0, 1)]
+    counts = Counter()
+    for dataset in ranks:
+        dataset.set_epoch(3)
+        patches = list(dataset)
+        assert len(patches) == len(dataset) == 6  # 10 patches on 2 ranks: padded to 6 each
+        counts.update(image_of(hr) for _, hr in patches)
+    assert sum(counts.values()) == 12 and all(counts[index] >= 2 for index in range(5))
+
+    dataset = ranks[0]
+    loader = DataLoader(dataset, batch_size=2, num_workers=2)
+    from_workers = sorted(hr.flatten().tolist() for _, hr_batch in loader for hr in hr_batch)
+    in_process = sorted(hr.flatten().tolist() for worker in (0, 1) for _, hr in dataset.generate(worker, 2))
+    assert from_workers == in_process
 
 
 @pytest.fixture
