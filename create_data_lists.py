@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image
 
 from imresize import imresize
-from utils import load_image, modcrop, save_image, write_csv
+from utils import load_image, modcrop, run_main, save_image, write_csv
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 CSV_COLUMNS = ("hr_path", "lr_path", "hr_height", "hr_width")
@@ -39,14 +39,14 @@ DIV2K_VALID = "DIV2K-valid"
 DEFAULT_TEST_SETS = (DIV2K_VALID, "Set5", "Set14", "B100", "Urban100")
 DEFAULT_SCALE = 4
 
-# scikit-image sample photographs that load without a network download (scikit-image 0.26).
-# Gray ones stay gray on disk (the loaders turn them into R = G = B).
+# scikit-image's colour sample photographs that load without a network download (scikit-image 0.26); its
+# gray ones are left out: a model trained mostly on gray images gives nearly gray results.
 SAMPLE_TEST_IMAGES = ("astronaut", "coffee", "chelsea")
-SAMPLE_TRAIN_IMAGES = ("camera", "coins", "moon", "clock", "brick", "grass", "gravel", "hubble_deep_field",
-                       "immunohistochemistry", "rocket", "stereo_motorcycle", "cell", "page", "text")
+SAMPLE_TRAIN_IMAGES = ("hubble_deep_field", "immunohistochemistry", "retina", "rocket", "stereo_motorcycle_left",
+                       "stereo_motorcycle_right")
 
 
-class DataListError(Exception):
+class DataListError(ValueError):
     """A problem that makes the data lists unusable (no training images, missing data root, ...)."""
 
 
@@ -279,9 +279,10 @@ def scan_data_root(data_root, test_sets=DEFAULT_TEST_SETS, train_folders=None, v
         summary.val = div2k_valid_rows[:val_images]
         summary.val_source = f"the first {len(summary.val)} images of {DIV2K_VALID}"
     elif val_images > 0 and summary.train:
-        if len(summary.train) <= val_images:
-            summary.errors.append(f"only {len(summary.train)} training images: cannot hold out {val_images} for "
-                                  f"validation and keep some for training (use a smaller --val-images)")
+        if len(summary.train) < 2 * val_images:
+            summary.errors.append(f"only {len(summary.train)} training images: holding out {val_images} for "
+                                  f"validation would leave {max(len(summary.train) - val_images, 0)} to train on (use "
+                                  f"--val-images {len(summary.train) // 2} or fewer)")
         else:
             summary.val = summary.train[-val_images:]
             summary.train = summary.train[:-val_images]
@@ -313,6 +314,8 @@ def write_data_lists(data_root, output_folder="data_lists", test_sets=DEFAULT_TE
         raise DataListError("; ".join(summary.errors))
 
     output = Path(output_folder)
+    if output.exists() and not output.is_dir():
+        raise DataListError(f"{output}: the output folder is a file")
     output.mkdir(parents=True, exist_ok=True)
     lists = {"train.csv": summary.train, "val.csv": summary.val}
     lists.update({f"{name}.csv": rows for name, rows in summary.test_sets.items()})
@@ -375,11 +378,13 @@ def read_data_list(csv_path):
 # Sample data for users without the data sets
 # ----------------------------------------------------------------------------------------------
 def _load_skimage_sample(name):
-    """A scikit-image sample photograph as ``uint8`` ``HxW`` or ``HxWx3`` (raises when it needs a download)."""
+    """A scikit-image sample photograph as ``uint8`` ``HxW`` or ``HxWx3`` (raises when it needs a download);
+    ``stereo_motorcycle_left`` / ``_right`` are the two views of ``stereo_motorcycle``."""
     import skimage.data
-    image = getattr(skimage.data, name)()
-    if isinstance(image, tuple):  # stereo_motorcycle: (left, right, disparity)
-        image = image[0]
+    if name.startswith("stereo_motorcycle_"):
+        image = skimage.data.stereo_motorcycle()[int(name.endswith("right"))]  # (left, right, disparity)
+    else:
+        image = getattr(skimage.data, name)()
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ValueError(f"skimage.data.{name} is not a uint8 photograph ({image.dtype}, {image.shape})")
@@ -392,7 +397,7 @@ def make_sample_data(root, log=print):
     Training images go to ``root/train/skimage/HR/<name>.png``; three photos are held out as the test
     set ``Sample``: ``root/Sample/HR/<name>.png`` and ``root/Sample/LR_bicubic/X4/<name>x4.png`` (LR made
     with ``imresize`` from the modcropped HR). Then ``create_data_lists.py --data-root root --test-sets
-    Sample --val-images 2`` works (about 14 training images: hold out only a few for validation).
+    Sample --val-images 1`` works (6 colour training images: hold out only one for validation).
     Idempotent: existing files are kept; files are written atomically.
 
     Returns:
@@ -443,7 +448,7 @@ def build_parser():
                f"image files: {' '.join(IMAGE_EXTENSIONS)}. Unusable files are listed with the reason.\n"
                "exit status: 0 lists written, 2 error (e.g. no training images).\n\n"
                "no data? python create_data_lists.py --make-sample-data sample_data\n"
-               "         python create_data_lists.py --data-root sample_data --test-sets Sample --val-images 2")
+               "         python create_data_lists.py --data-root sample_data --test-sets Sample --val-images 1")
     parser.add_argument("--data-root", default=os.environ.get("SRGAN_DATA_ROOT", "./data"),
                         help="folder with the images (default: $SRGAN_DATA_ROOT, else ./data)")
     parser.add_argument("--output-folder", default="./data_lists", help="where the CSVs go (default: %(default)s)")
@@ -480,7 +485,7 @@ def main(argv=None):
     if args.make_sample_data:
         make_sample_data(args.make_sample_data)
         print(f"next: python create_data_lists.py --data-root {args.make_sample_data} --test-sets Sample "
-              f"--val-images 2")
+              f"--val-images 1")
         return 0
     try:
         write_data_lists(args.data_root, args.output_folder, test_sets=args.test_sets,
@@ -493,4 +498,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

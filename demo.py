@@ -1,7 +1,7 @@
 """The whole pipeline end to end, in minutes on a CPU: data lists, SRResNet, SRGAN, test, super-resolve.
 
 With no ``--data-root`` it needs nothing but the installed packages: it trains on the sample photographs
-bundled with scikit-image (``create_data_lists.make_sample_data``: 14 training photos, and astronaut,
+bundled with scikit-image (``create_data_lists.make_sample_data``: 6 colour training photos, and astronaut,
 coffee and chelsea held out as the test set ``Sample``). With ``--data-root`` it uses your images (the
 layout of ``create_data_lists.py --help``) and the five standard test sets.
 
@@ -30,7 +30,7 @@ def main(argv=None):
     parser.add_argument("--output", default="demo_output", help="folder for lists, checkpoints, logs, results")
     parser.add_argument("--srresnet-epochs", type=int, default=4)
     parser.add_argument("--srgan-epochs", type=int, default=1)
-    parser.add_argument("--patches-per-image", type=int, default=16)
+    parser.add_argument("--patches-per-image", type=int, default=64)
     parser.add_argument("--max-images", type=int, default=None, help="evaluate only the first N images per set")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument("settings", nargs="*", metavar="KEY=VALUE",
@@ -45,7 +45,7 @@ def main(argv=None):
     if args.data_root:
         data_root, test_sets, val_images = args.data_root, evaluation.DEFAULT_TEST_SETS, 10
     else:
-        data_root, test_sets, val_images = os.path.join(out, "sample_data"), ("Sample",), 2
+        data_root, test_sets, val_images = os.path.join(out, "sample_data"), ("Sample",), 1
         print(f"1/5 Sample data: scikit-image's photographs -> {data_root}")
         create_data_lists.make_sample_data(data_root)
     lists = os.path.join(out, "data_lists")
@@ -54,7 +54,8 @@ def main(argv=None):
 
     settings = dict(lists_folder=lists, checkpoint_folder=os.path.join(out, "checkpoints"),
                     log_folder=os.path.join(out, "logs"), srresnet_epochs=args.srresnet_epochs,
-                    srgan_epochs=args.srgan_epochs, patches_per_image=args.patches_per_image, device=args.device)
+                    srgan_epochs=args.srgan_epochs, patches_per_image=args.patches_per_image, device=args.device,
+                    srresnet_lr=5e-4)  # a higher rate than the paper's for the demo's few updates
     config = solver.cpu_config(**{**settings, **overrides})
     print(f"3/5 Training SRResNet ({config.srresnet_epochs} epochs), then SRGAN ({config.srgan_epochs})")
     srresnet = solver.train(config, "srresnet")
@@ -79,4 +80,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(utils.run_main(main))

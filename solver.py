@@ -29,6 +29,7 @@ import time
 import torch
 import torch.distributed as dist
 from easydict import EasyDict
+from torch import nn
 from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
@@ -37,18 +38,16 @@ from tqdm.auto import tqdm
 from datasets import TestDataset, TrainDataset
 from evaluation import evaluate_dataset
 from models import ContentLoss, Discriminator, Generator
-from utils import get_device, load_checkpoint, save_checkpoint, write_csv
+from utils import get_device, load_checkpoint, run_main, save_checkpoint, write_csv
 
 PHASES = ("srresnet", "srgan", "baseline")
+# What <phase>_best.pth keeps (<phase>_last.pth has everything needed to resume).
+BEST_KEYS = ("phase", "epoch", "config", "generator", "history", "best_psnr")
 
 
-def default_config(**overrides):
-    """The paper's settings (for a GPU and DIV2K), overridable by keyword.
-
-    An epoch is ``images x patches_per_image`` patches: on DIV2K (800 images x 100) that is 5,000 updates
-    of batch 16, so 200 SRResNet epochs are the paper's 10^6 updates and 40 SRGAN epochs its 2 x 10^5.
-    """
-    config = EasyDict(
+def paper_settings():
+    """The paper's settings (for a GPU and DIV2K) as a new plain dict; ``default_config`` explains them."""
+    return dict(
         # data (lists made by create_data_lists.py)
         lists_folder="data_lists", train_list="train.csv", val_list="val.csv", val_max_images=None,
         # batch_size is the global batch: under torchrun each of N processes takes batch_size / N
@@ -70,9 +69,19 @@ def default_config(**overrides):
         # machinery
         # bf16/fp16 autocast and the channels_last memory layout: both faster on this CPU
         # (benchmarks/bench_training.py) and on CUDA GPUs with tensor cores; False gives plain fp32 / NCHW
-        device="auto", amp=True, channels_last=True, seed=0, checkpoint_folder="checkpoints",
+        # sync_batch_norm: under torchrun on CUDA, batch norms use the statistics of the global batch
+        device="auto", amp=True, channels_last=True, sync_batch_norm=True, seed=0, checkpoint_folder="checkpoints",
         log_folder="logs", resume=True, progress=True,
     )
+
+
+def default_config(**overrides):
+    """The paper's settings (for a GPU and DIV2K), overridable by keyword.
+
+    An epoch is ``images x patches_per_image`` patches: on DIV2K (800 images x 100) that is 5,000 updates
+    of batch 16, so 200 SRResNet epochs are the paper's 10^6 updates and 40 SRGAN epochs its 2 x 10^5.
+    """
+    config = EasyDict(paper_settings())
     unknown = set(overrides) - set(config)
     if unknown:
         raise KeyError(f"unknown config keys: {sorted(unknown)}")
@@ -80,8 +89,81 @@ def default_config(**overrides):
     for phase in PHASES:  # one milestone may be given as a number
         key = f"{phase}_lr_decay_epochs"
         milestones = config[key]
-        config[key] = (int(milestones),) if isinstance(milestones, (int, float)) else tuple(milestones)
+        config[key] = (milestones,) if isinstance(milestones, (int, float, str)) else tuple(milestones)
+    check_config(config)
     return config
+
+
+# Settings that are not plain numbers: their allowed values.
+_CHOICES = {"content_loss": ("mse", "vgg22", "vgg54"), **{f"{phase}_lr_schedule": ("step", "cosine")
+                                                          for phase in PHASES}}
+_OPTIONAL = {"val_max_images": int, "srgan_init": str}  # None allowed
+
+
+def check_config(config):
+    """Raise ``ValueError`` naming the first setting of the wrong type or out of range (each is checked
+    against the type of its default in ``paper_settings``)."""
+    defaults = paper_settings()
+    for key, value in config.items():
+        if not _is_valid(key, value, defaults[key]):
+            raise ValueError(f"config {key}={value!r}: {_expected(key, defaults[key])}")
+    for key in ("batch_size", "crop_size", "patches_per_image", "n_blocks", "channels", "scale", "srresnet_lr",
+                "srgan_lr", "baseline_lr", "val_max_images", "discriminator_channels", "discriminator_dense"):
+        if config[key] is not None and config[key] <= 0:
+            raise ValueError(f"config {key}={config[key]!r}: must be > 0")
+    if config.crop_size % config.scale or config.crop_size < 4 * config.scale:
+        raise ValueError(f"config crop_size={config.crop_size}: must be a multiple of scale {config.scale} "
+                         f"and at least {4 * config.scale}")
+    if not (0 < config.lr_decay_factor <= 1 and 0 <= config.beta1 < 1 and 0 <= config.beta2 < 1):
+        raise ValueError("config: lr_decay_factor must be in (0, 1], beta1 and beta2 in [0, 1)")
+
+
+def _is_valid(key, value, default):
+    if value is None:
+        return key in _OPTIONAL
+    if key in _CHOICES:
+        return value in _CHOICES[key]
+    if key == "pool_size":
+        return value == "all" or (type(value) is int and value >= 1)
+    if key == "device":
+        return isinstance(value, str) and _is_device_name(value)
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, tuple):
+        return all(type(item) is int and item >= 1 for item in value)
+    if isinstance(default, int) or _OPTIONAL.get(key) is int:
+        return type(value) is int and value >= 0
+    if isinstance(default, float):
+        return type(value) in (int, float) and math.isfinite(value) and value >= 0
+    return isinstance(value, str) and value != ""
+
+
+def _expected(key, default):
+    if key in _CHOICES:
+        return f"must be one of {', '.join(_CHOICES[key])}"
+    if key == "pool_size":
+        return "must be 'all' or an integer >= 1"
+    if key == "device":
+        return "must be auto, cpu, cuda, cuda:N or mps (and available on this machine)"
+    if isinstance(default, bool):
+        return "must be true or false"
+    if isinstance(default, tuple):
+        return "must be epoch numbers >= 1, e.g. 10,20"
+    kind = "an integer" if isinstance(default, int) or _OPTIONAL.get(key) is int else "a number"
+    return f"must be {kind} >= 0" + (" or none" if key in _OPTIONAL else "")
+
+
+def _is_device_name(name):
+    """Whether ``name`` is 'auto' or a device that exists here (``cuda`` needs a GPU)."""
+    if name == "auto":
+        return True
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        return False
+    if device.type == "cuda":
+        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+    return device.type in ("cpu", "mps") and (device.type == "cpu" or torch.backends.mps.is_available())
 
 
 def cpu_config(**overrides):
@@ -265,9 +347,19 @@ class _Distributed:
         self.device = device
         self.is_main = self.rank == 0
 
-    def wrap(self, model):
-        return DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None) \
-            if self.enabled else model
+    def syncs_batch_norm(self, config):
+        """Whether batch norms use the statistics of the global batch: under torchrun on CUDA (NCCL), unless
+        ``sync_batch_norm=False``; never on the CPU, where PyTorch's ``SyncBatchNorm`` does not run (gloo)."""
+        return self.enabled and self.device.type == "cuda" and config.sync_batch_norm
+
+    def wrap(self, model, config):
+        """``model`` for training: DDP-wrapped under torchrun (its batch norms synchronised, as above).
+        ``SyncBatchNorm`` keeps the ``BatchNorm2d`` state_dict keys, so checkpoints load either way."""
+        if not self.enabled:
+            return model
+        if self.syncs_batch_norm(config):
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        return DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None)
 
     def barrier(self):
         if self.enabled:
@@ -353,14 +445,15 @@ def _restore_training_state(state, path, phase, generator, discriminator, optimi
 
 
 def _load_srresnet_weights(generator, path, device):
-    """Initialise the SRGAN generator from a phase-1 checkpoint, with a clear error when there is none."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{path}: no SRResNet checkpoint to start SRGAN from; train phase 'srresnet' "
-                                f"first, or set srgan_init")
+    """Initialise the SRGAN generator from a phase-1 checkpoint (``ValueError`` naming it when unusable)."""
     state = load_checkpoint(path, map_location=device)
     if not isinstance(state.get("generator"), dict):
         raise ValueError(f"{path}: not a generator checkpoint (no 'generator' entry)")
-    generator.load_state_dict(state["generator"])
+    try:
+        generator.load_state_dict(state["generator"])
+    except RuntimeError as error:
+        raise ValueError(f"{path}: its generator does not fit this config's (n_blocks, channels, scale): "
+                         f"{str(error).splitlines()[0]}") from error
 
 
 def train(config, phase="srresnet"):
@@ -382,6 +475,18 @@ def train(config, phase="srresnet"):
     config = EasyDict(config)
     adversarial = phase != "srresnet"
     epochs = config[f"{phase}_epochs"]
+    lists = config.lists_folder
+    train_path, val_path = os.path.join(lists, config.train_list), os.path.join(lists, config.val_list)
+    for path in (train_path, val_path):
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{path}: data list not found; make the lists first with "
+                                    f"'python create_data_lists.py --data-root DATA --output-folder {lists}'")
+    last_path, best_path = checkpoint_paths(config, phase)
+    resuming = config.resume and os.path.exists(last_path)
+    init_path = config.srgan_init or checkpoint_paths(config, "srresnet")[1]
+    if phase == "srgan" and not resuming and not os.path.isfile(init_path):
+        raise FileNotFoundError(f"{init_path}: no SRResNet checkpoint to start SRGAN from; train phase "
+                                f"'srresnet' first (python solver.py --phase srresnet), or set srgan_init=PATH")
     ddp = _Distributed(config.device)
     device = ddp.device
     torch.manual_seed(config.seed)
@@ -402,9 +507,8 @@ def train(config, phase="srresnet"):
                   for opt in (optimizer_g, optimizer_d) if opt is not None]
 
     # Resume, or start (SRGAN from the trained SRResNet).
-    last_path, best_path = checkpoint_paths(config, phase)
     start_epoch, history, best_psnr = 0, [], -math.inf
-    if config.resume and os.path.exists(last_path):
+    if resuming:
         state = load_checkpoint(last_path, map_location=device)
         _restore_training_state(state, last_path, phase, generator, discriminator, optimizer_g, optimizer_d,
                                 schedulers, scaler)
@@ -412,7 +516,6 @@ def train(config, phase="srresnet"):
         if ddp.is_main:
             print(f"Resuming {phase} from {last_path} after epoch {start_epoch}")
     elif phase == "srgan":
-        init_path = config.srgan_init or checkpoint_paths(config, "srresnet")[1]
         _load_srresnet_weights(generator, init_path, device)
         if ddp.is_main:
             print(f"SRGAN generator initialised from {init_path}")
@@ -424,8 +527,7 @@ def train(config, phase="srresnet"):
         return {"last": last_path, "best": best_path, "history": history, "models": trained_models}
 
     # Data.
-    lists = config.lists_folder
-    train_set = TrainDataset(os.path.join(lists, config.train_list), crop_size=config.crop_size,
+    train_set = TrainDataset(train_path, crop_size=config.crop_size,
                              scale=config.scale, patches_per_image=config.patches_per_image,
                              augment=config.augment, seed=config.seed, pool_size=config.pool_size,
                              rank=ddp.rank, world_size=ddp.world_size)
@@ -434,13 +536,21 @@ def train(config, phase="srresnet"):
                          f"{ddp.world_size} processes")
     loader = DataLoader(train_set, batch_size=config.batch_size // ddp.world_size, num_workers=config.num_workers,
                         drop_last=True, pin_memory=device.type == "cuda")
-    val_path = os.path.join(lists, config.val_list)
     has_val = len(TestDataset(val_path, scale=config.scale)) > 0  # the list is read (and checked) on every rank
     if not has_val and ddp.is_main:
         print(f"warning: {config.val_list} is empty: no validation; '{phase}_best.pth' = the latest epoch")
 
-    generator_ddp = ddp.wrap(generator)
-    discriminator_ddp = ddp.wrap(discriminator) if adversarial else None
+    if ddp.is_main:
+        print(f"{phase}: training epochs {start_epoch + 1} to {epochs}, {len(loader)} updates of batch "
+              f"{config.batch_size} each, on {device} ({ddp.world_size} process(es)); checkpoints in "
+              f"{config.checkpoint_folder}", flush=True)
+        if ddp.enabled and ddp.syncs_batch_norm(config):
+            print("batch norm: statistics of the global batch (SyncBatchNorm)")
+        elif ddp.enabled:
+            why = "SyncBatchNorm needs CUDA" if device.type != "cuda" else "sync_batch_norm=False"
+            print(f"batch norm: statistics of each process's {config.batch_size // ddp.world_size} patches ({why})")
+    generator_ddp = ddp.wrap(generator, config)
+    discriminator_ddp = ddp.wrap(discriminator, config) if adversarial else None
     iteration_log = _CsvLog(os.path.join(config.log_folder, f"{phase}_iterations.csv"), start_epoch)
     epoch_log = _CsvLog(os.path.join(config.log_folder, f"{phase}_epochs.csv"), start_epoch)
     on_iteration = iteration_log.add if ddp.is_main else None
@@ -457,6 +567,7 @@ def train(config, phase="srresnet"):
                 "schedulers": [s.state_dict() for s in schedulers], "scaler": scaler.state_dict(),
                 "rng": _rng_state(), "history": history, "best_psnr": best_psnr}
 
+    interrupted_path = os.path.join(config.checkpoint_folder, f"{phase}_interrupted.pth")
     epoch = start_epoch
     try:
         for epoch in range(start_epoch + 1, epochs + 1):
@@ -480,8 +591,11 @@ def train(config, phase="srresnet"):
                 improved = not has_val or summary["val_psnr"] > best_psnr
                 best_psnr = max(best_psnr, summary["val_psnr"]) if has_val else best_psnr
                 save_checkpoint(state_dict(epoch), last_path)
-                if improved:
-                    save_checkpoint(state_dict(epoch), best_path)
+                if improved:  # the generator alone: what inference and SRGAN's start need
+                    save_checkpoint({key: value for key, value in state_dict(epoch).items()
+                                     if key in BEST_KEYS}, best_path)
+                if os.path.exists(interrupted_path):  # superseded by a later completed epoch
+                    os.remove(interrupted_path)
                 iteration_log.flush()
                 epoch_log.add(history[-1])
                 epoch_log.flush()
@@ -491,12 +605,13 @@ def train(config, phase="srresnet"):
             ddp.barrier()
     except KeyboardInterrupt:
         if ddp.is_main:  # the weights of the unfinished epoch, for a look; training resumes from last_path
-            interrupted = os.path.join(config.checkpoint_folder, f"{phase}_interrupted.pth")
             save_checkpoint({"phase": phase, "epoch": epoch, "interrupted": True, "config": plain_config,
                              "generator": generator.state_dict(),
-                             "discriminator": discriminator.state_dict() if adversarial else None}, interrupted)
-            print(f"Interrupted in epoch {epoch}: its weights are in {interrupted}; running train() again "
-                  f"resumes from {last_path} (the last completed epoch)")
+                             "discriminator": discriminator.state_dict() if adversarial else None},
+                            interrupted_path)
+            again = (f"running the same command again resumes from {last_path} (epoch {epoch - 1})"
+                     if os.path.exists(last_path) else "no epoch was completed: running it again starts over")
+            print(f"Interrupted in epoch {epoch}: its weights are in {interrupted_path}; {again}")
         raise
     return {"last": last_path, "best": best_path, "history": history, "models": trained_models}
 
@@ -545,7 +660,7 @@ def main(argv=None):
         overrides = parse_settings(args.settings)
         config = (cpu_config if args.profile == "cpu" else default_config)(**overrides)
     except (ValueError, KeyError) as error:
-        parser.error(str(error))
+        parser.error(error.args[0])
     for phase in (("srresnet", "srgan") if args.phase == "both" else (args.phase,)):
         train(config, phase)
     if dist.is_initialized():
@@ -554,4 +669,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main))

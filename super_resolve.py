@@ -9,13 +9,14 @@ its name and the others go on. Exit status: 0 all done, 1 some inputs failed, 2 
 arguments. Large images are processed in exact tiles (see ``evaluation.py``).
 """
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from create_data_lists import is_image_file
 from evaluation import load_generator, super_resolve
-from utils import get_device, load_image, save_image
+from utils import get_device, load_image, run_main, save_image
 
 
 def build_parser():
@@ -51,6 +52,15 @@ def collect_inputs(inputs):
     return files, problems
 
 
+def check_output_folder(folder):
+    """Make ``folder`` if needed; ``OSError`` naming it when it is a file or cannot be written to."""
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: the output folder is a file")
+    folder.mkdir(parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"{folder}: the output folder is not writable")
+
+
 def main(argv=None):
     """Command-line entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -60,7 +70,9 @@ def main(argv=None):
     if args.device == "cuda" and not get_device("auto").type == "cuda":
         print("error: --device cuda, but CUDA is not available", file=sys.stderr)
         return 2
+    output_folder = Path(args.output_folder)
     try:
+        check_output_folder(output_folder)
         generator = load_generator(args.checkpoint, args.device)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -69,7 +81,6 @@ def main(argv=None):
     files, failures = collect_inputs(args.inputs)
     for problem in failures:
         print(f"error: {problem}", file=sys.stderr)
-    output_folder = Path(args.output_folder)
     written = set()
     for path in files:
         target = output_folder / f"{path.stem}_x4.png"
@@ -92,4 +103,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -177,7 +177,7 @@ def test_empty_training_list_is_an_error(shared_data, tmp_path, capsys):
 
 
 def test_too_few_images_to_hold_out_is_an_error(messy_root, tmp_path):
-    with pytest.raises(DataListError, match="cannot hold out 10"):
+    with pytest.raises(DataListError, match="only 3 training images: holding out 10 for validation would leave 0"):
         write_data_lists(messy_root, tmp_path, test_sets=[], val_images=10, log=None)
 
 
@@ -226,12 +226,15 @@ def test_make_sample_data_without_shared_data(tmp_path, capsys):
     root = tmp_path / "sample"
     assert main(["--make-sample-data", str(root)]) == 0
     made = make_sample_data(root, log=None)  # idempotent: keeps the files
-    assert len(made["test"]) == 3 and len(made["train"]) >= 8
+    assert len(made["test"]) == 3 and len(made["train"]) == 6
+    for path in made["train"]:  # colour photographs, so that the demo's results are in colour
+        image = load_image(path)
+        assert not (image == image[..., :1]).all(), path
     assert main(["--data-root", str(root), "--output-folder", str(tmp_path / "lists"), "--test-sets", "Sample",
-                 "--val-images", "2"]) == 0
+                 "--val-images", "1"]) == 0
     sample = read_data_list(tmp_path / "lists" / "Sample.csv")
     train = read_data_list(tmp_path / "lists" / "train.csv")
-    assert len(sample) == 3 and len(train) == len(made["train"]) - 2
+    assert len(sample) == 3 and len(train) == len(made["train"]) - 1
     for row in sample:
         hr = modcrop(load_image(row["hr_path"]), 4)
         assert (load_image(row["lr_path"]) == imresize(hr, 1 / 4)).all()

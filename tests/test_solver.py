@@ -222,6 +222,7 @@ dist.destroy_process_group()
                          capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "in sync: srresnet" in run.stdout and "in sync: srgan" in run.stdout
+    assert "batch norm: statistics of each process's 2 patches (SyncBatchNorm needs CUDA)" in run.stdout
     assert load_checkpoint(tmp_path / "checkpoints" / "srgan_last.pth")["epoch"] == 1
 
 
@@ -233,3 +234,26 @@ def test_learning_rate_schedules():
         [1, 0.5 + 0.5 ** 1.5, 0.5, 0.5 - 0.5 ** 1.5])
     srgan = solver.default_config()  # the paper: 1e-4 for 20 epochs, then 1e-5
     assert [solver.lr_factor(srgan, "srgan", e) for e in (0, 19, 20, 39)] == pytest.approx([1, 1, 0.1, 0.1])
+
+
+def test_batch_norm_synchronised_exactly_under_torchrun_on_cuda(tmp_path):
+    def ddp(enabled, device):
+        fake = object.__new__(solver._Distributed)  # rank/world size as torchrun would set them
+        fake.enabled, fake.device = enabled, torch.device(device)
+        return fake
+
+    config = solver.default_config()
+    assert ddp(True, "cuda").syncs_batch_norm(config)
+    assert not ddp(True, "cpu").syncs_batch_norm(config)  # gloo: PyTorch's SyncBatchNorm does not run
+    assert not ddp(False, "cuda").syncs_batch_norm(config)
+    assert not ddp(True, "cuda").syncs_batch_norm(solver.default_config(sync_batch_norm=False))
+
+    # A synchronised generator saves the keys of plain BatchNorm2d: its checkpoints load for inference.
+    from evaluation import load_generator
+    from models import Generator
+    synced = torch.nn.SyncBatchNorm.convert_sync_batchnorm(Generator(n_blocks=2, channels=16))
+    assert any(isinstance(m, torch.nn.SyncBatchNorm) for m in synced.modules())
+    solver.save_checkpoint({"generator": synced.state_dict(), "config": {"model": {"n_blocks": 2, "channels": 16}}},
+                           tmp_path / "synced.pth")
+    loaded = load_generator(tmp_path / "synced.pth", "cpu")
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), synced.state_dict().values()))
