@@ -1,5 +1,6 @@
 """Evaluation and visualisation of x4 super-resolution: load a trained generator, super-resolve images of
-any size (tiled when memory is short), measure PSNR/SSIM on the test sets, and draw comparison figures.
+any size (tiled when memory is short), measure PSNR/SSIM (and the grid/texture diagnostics) on the test sets, and
+draw comparison figures.
 
 The notebooks ``test.ipynb`` and ``super_resolution.ipynb`` and the command line ``super_resolve.py`` only
 call this module. Images are numpy ``uint8`` arrays ``HxWx3`` (RGB, 0..255) throughout; the generator takes
@@ -21,8 +22,8 @@ tests/test_evaluation.py checks this on real images: float difference <= 1e-5, u
 
 Public functions: ``load_generator``, ``load_models``, ``receptive_field_radius``, ``super_resolve``,
 ``bicubic_upscale``, ``upscale``, ``evaluate_dataset``, ``evaluate_all``, ``metrics_markdown``, ``write_metrics``,
-``format_psnr_ssim``, ``display_name``, ``load_example``, ``auto_zoom_box``, ``compare_figure``, ``save_figure``,
-``figure_preview``, ``super_resolve_set``.
+``format_psnr_ssim``, ``format_grid_texture``, ``display_name``, ``load_example``, ``auto_zoom_box``,
+``compare_figure``, ``save_figure``, ``figure_preview``, ``super_resolve_set``.
 """
 import io
 import math
@@ -41,13 +42,14 @@ from tqdm import tqdm
 from datasets import TestDataset
 from imresize import imresize
 from models import Generator
-from utils import (atomic_path, calc_psnr, calc_ssim, convert_image, get_device, load_checkpoint, load_image, modcrop,
-                   save_image, write_csv)
+from utils import (atomic_path, calc_psnr, calc_spectral_scores, calc_ssim, convert_image, get_device, load_checkpoint,
+                   load_image, modcrop, save_image, write_csv)
 
 SCALE = 4
 DEFAULT_TEST_SETS = ("DIV2K-valid", "Set5", "Set14", "B100", "Urban100")
-METRICS_COLUMNS = ("model", "dataset", "psnr", "ssim", "images")
-PER_IMAGE_COLUMNS = ("name", "psnr", "ssim", "seconds")
+# grid, texture (utils.calc_grid_score / calc_texture_score, HR = 1) follow the older columns, which keep their order.
+METRICS_COLUMNS = ("model", "dataset", "psnr", "ssim", "images", "grid", "texture")
+PER_IMAGE_COLUMNS = ("name", "psnr", "ssim", "seconds", "grid", "texture")
 DISPLAY_NAMES = {"bicubic": "Bicubic", "srresnet": "SRResNet", "srgan": "SRGAN", "baseline": "GAN from scratch",
                  "lr": "LR", "hr": "HR"}
 
@@ -101,7 +103,8 @@ def load_generator(checkpoint_path, device=None):
     Raises:
         FileNotFoundError: naming the file, when it does not exist.
         ValueError: naming the file and the problem, when it is corrupt, not a generator checkpoint (e.g. a
-            discriminator state_dict, no ``'generator'`` entry) or its weights do not fit the architecture.
+            discriminator state_dict, no ``'generator'`` entry), or its weights do not fit the architecture or
+            are not finite (NaN/inf).
     """
     path = os.fspath(checkpoint_path)
     checkpoint = load_checkpoint(path)  # FileNotFoundError / ValueError naming the file
@@ -121,6 +124,10 @@ def load_generator(checkpoint_path, device=None):
         raise ValueError(f"{path}: not a generator checkpoint: no 'generator' entry (keys: {keys})")
 
     state_dict = _strip_prefixes(state_dict)
+    broken = [key for key, value in state_dict.items() if value.is_floating_point() and not value.isfinite().all()]
+    if broken:
+        raise ValueError(f"{path}: weights not finite (NaN or inf) in {len(broken)} tensor(s), e.g. {broken[0]}: "
+                         f"training diverged before this checkpoint; use an earlier one")
     inferred = _infer_model_config(state_dict)
     if inferred is None:
         keys = ", ".join(list(state_dict)[:4])
@@ -295,6 +302,8 @@ def super_resolve(generator, lr_image, tile_size=None, tile_overlap=None, device
             sr = generate(generator, lr, tile_size, tile_overlap)
     finally:
         generator.train(was_training)
+    if not sr.isfinite().all():
+        raise FloatingPointError("the generator's output is not finite (NaN or inf): its weights are broken")
     return convert_image(sr[0], "[-1, 1]", "uint8")
 
 
@@ -320,20 +329,23 @@ def upscale(model, lr_image, tile_size=None, device=None):
 # Metrics over the test sets
 # ----------------------------------------------------------------------------------------------
 def _summary(model_name, dataset_name, rows, note=""):
-    """Mean PSNR, SSIM and seconds of per-image rows (NaN and 0 images when there are none)."""
+    """Mean PSNR, SSIM, grid and texture scores and seconds of per-image rows (NaN and 0 images when there are none)."""
     mean = (lambda key: float(np.mean([row[key] for row in rows]))) if rows else (lambda key: float("nan"))
     return {"model": model_name, "dataset": dataset_name, "psnr": mean("psnr"), "ssim": mean("ssim"),
-            "images": len(rows), "seconds": mean("seconds"), "note": note}
+            "images": len(rows), "grid": mean("grid"), "texture": mean("texture"), "seconds": mean("seconds"),
+            "note": note}
 
 
 def _score(model, item, tile_size, device, hr_path):
-    """Upscale one test item and score it: ``{'name', 'psnr', 'ssim', 'seconds' (upscaling only)}``."""
+    """Upscale one test item and score it: ``{'name', 'psnr', 'ssim', 'seconds' (upscaling only), 'grid',
+    'texture'}``."""
     start = time.perf_counter()
     sr = upscale(model, item["lr"], tile_size, device)
     seconds = time.perf_counter() - start
     try:
+        grid, texture = calc_spectral_scores(sr, item["hr"], SCALE)
         return {"name": item["name"], "psnr": calc_psnr(sr, item["hr"], SCALE),
-                "ssim": calc_ssim(sr, item["hr"], SCALE), "seconds": seconds}
+                "ssim": calc_ssim(sr, item["hr"], SCALE), "seconds": seconds, "grid": grid, "texture": texture}
     except ValueError as error:
         raise ValueError(f"{hr_path}: {error}") from error
 
@@ -377,10 +389,11 @@ def _evaluate_models_on_set(models, list_path, dataset_name, max_images=None, ti
 
 def evaluate_dataset(model, list_path, dataset_name, model_name=None, max_images=None, tile_size=None,
                      device=None, results_folder=None, progress=True):
-    """PSNR and SSIM of one model on one test set, by the protocol of REFERENCE.md.
+    """PSNR and SSIM of one model on one test set, by the protocol of REFERENCE.md, and the grid and texture scores.
 
     Each SR image (``uint8``) is compared with the modcropped HR on the Y channel (BT.601 as MATLAB), with a
-    4-pixel border cropped (``utils.calc_psnr``/``calc_ssim``), then averaged over the set.
+    4-pixel border cropped (``utils.calc_psnr``/``calc_ssim``, and the spectral diagnostics ``calc_grid_score``/
+    ``calc_texture_score``: HR = 1), then averaged over the set.
 
     Args:
         model: a generator, or None for the bicubic baseline (``bicubic_upscale``).
@@ -393,9 +406,10 @@ def evaluate_dataset(model, list_path, dataset_name, model_name=None, max_images
         results_folder: if given, the per-image rows go to ``<results_folder>/per_image/<model>_<set>.csv``.
         progress: show a tqdm progress bar.
     Returns:
-        ``(rows, summary)``: rows ``[{'name', 'psnr', 'ssim', 'seconds'}]`` (seconds: the upscaling alone);
-        summary ``{'model', 'dataset', 'psnr', 'ssim', 'images', 'seconds' (mean per image), 'note',
-        'failures' (messages naming the images that were skipped: unreadable, or too small for SSIM)}``.
+        ``(rows, summary)``: rows ``[{'name', 'psnr', 'ssim', 'seconds', 'grid', 'texture'}]`` (seconds: the
+        upscaling alone); summary ``{'model', 'dataset', 'psnr', 'ssim', 'images', 'grid', 'texture', 'seconds'
+        (mean per image), 'note', 'failures' (messages naming the images that were skipped: unreadable, or too
+        small for SSIM or the spectral scores)}``.
     """
     model_name = model_name or ("bicubic" if model is None else "model")
     results = _evaluate_models_on_set({model_name: model}, list_path, dataset_name, max_images, tile_size,
@@ -443,9 +457,14 @@ def format_psnr_ssim(psnr, ssim):
     return f"{psnr:.2f} / {ssim:.4f}"
 
 
+def format_grid_texture(grid, texture):
+    """The ``grid / texture`` cell of every table: ``'6.50 / 0.69'`` (both to 0.01, unlike a PSNR / SSIM cell)."""
+    return f"{grid:.2f} / {texture:.2f}"
+
+
 def metrics_markdown(summaries):
-    """A Markdown table of summaries: one row per model, one ``PSNR / SSIM`` column per set, then the mean
-    seconds per image and the number of images per set."""
+    """Markdown tables of summaries: one row per model, one ``PSNR / SSIM`` column per set; the same for the
+    ``grid / texture`` scores (HR = 1) and the mean seconds per image; then the number of images per set."""
     models = list(dict.fromkeys(summary["model"] for summary in summaries))
     datasets = list(dict.fromkeys(summary["dataset"] for summary in summaries))
     lookup = {(summary["model"], summary["dataset"]): summary for summary in summaries}
@@ -458,6 +477,14 @@ def metrics_markdown(summaries):
              "|---|" + "---|" * len(datasets)]
     for model in models:
         cells = [cell(model, dataset, lambda s: format_psnr_ssim(s["psnr"], s["ssim"])) for dataset in datasets]
+        lines.append(f"| {display_name(model)} | " + " | ".join(cells) + " |")
+    lines += ["", "Grid / texture scores (spectral energy of the SR image relative to the HR's, HR = 1: grid at the "
+                  "2- and 4-pixel periods, above 1 = a periodic grid; texture above the LR's Nyquist frequency, "
+                  "below 1 = over-smooth):", "",
+              "| Model | " + " | ".join(f"{name} grid / texture" for name in datasets) + " |",
+              "|---|" + "---|" * len(datasets)]
+    for model in models:
+        cells = [cell(model, dataset, lambda s: format_grid_texture(s["grid"], s["texture"])) for dataset in datasets]
         lines.append(f"| {display_name(model)} | " + " | ".join(cells) + " |")
     lines += ["", "Mean seconds per image (the upscaling alone):", "",
               "| Model | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
@@ -473,11 +500,11 @@ def metrics_markdown(summaries):
 
 
 def write_metrics(summaries, results_folder="results"):
-    """Write ``metrics.csv`` (columns exactly ``model,dataset,psnr,ssim,images``) and ``metrics.md``
+    """Write ``metrics.csv`` (columns exactly ``model,dataset,psnr,ssim,images,grid,texture``) and ``metrics.md``
     atomically into ``results_folder``. Returns ``(csv_path, md_path)``."""
     folder = Path(results_folder)
     rows = [{"model": s["model"], "dataset": s["dataset"], "psnr": f"{s['psnr']:.4f}", "ssim": f"{s['ssim']:.6f}",
-             "images": s["images"]} for s in summaries]
+             "images": s["images"], "grid": f"{s['grid']:.4f}", "texture": f"{s['texture']:.4f}"} for s in summaries]
     write_csv(folder / "metrics.csv", rows, METRICS_COLUMNS)
     with atomic_path(folder / "metrics.md") as tmp_path:
         Path(tmp_path).write_text(metrics_markdown(summaries), encoding="utf-8")

@@ -1,4 +1,5 @@
-"""Small shared helpers: reading and converting images, the PSNR/SSIM metrics, checkpoints.
+"""Small shared helpers: reading and converting images, the PSNR/SSIM metrics and spectral grid/texture scores,
+checkpoints.
 
 Image representations used everywhere in this project (``convert_image`` goes between any two):
 
@@ -15,6 +16,7 @@ Image representations used everywhere in this project (``convert_image`` goes be
 import contextlib
 import csv
 import os
+import sys
 import tempfile
 
 import numpy as np
@@ -222,6 +224,95 @@ def calc_ssim(img1, img2, crop_border=4):
                                        data_range=255))
 
 
+# Spectral diagnostics (not in the published tables): how much of a 2-/4-pixel grid and of fine texture an SR image
+# has, relative to its HR. Both compare windowed power spectra of the Y channels (``_power_spectrum``).
+GRID_PERIOD = 4          # px: two x2 sub-pixel convolutions (and stride-2 layers) repeat every 4 (and 2) pixels
+GRID_RADIUS_BINS = 1.5   # DFT bins within this distance of a grid frequency count as "grid"
+TEXTURE_CUTOFF = 1 / 8   # cycles/pixel: the Nyquist frequency of the x4 LR image; above it, detail is invented
+FLOOR_GREY = 0.5         # grey levels RMS: patterns weaker than half a uint8 step are not counted
+MIN_SPECTRUM_SIDE = 16   # pixels after the border crop
+
+
+def _power_spectrum(y):
+    """``|FFT2|^2`` of a Y channel after removing its mean and applying a 2-D Hann window; also the window's
+    ``sum(w^2)``. The window tapers the borders to 0, so the image's edges (a jump, for the periodic DFT) do not
+    leak energy to every frequency; a pattern that repeats exactly at a DFT bin then stays within +-1 bin."""
+    window = np.outer(np.hanning(y.shape[0]), np.hanning(y.shape[1]))
+    return np.abs(np.fft.fft2((y - y.mean()) * window)) ** 2, float(np.sum(window ** 2))
+
+
+def _spectral_masks(height, width):
+    """Boolean ``height x width`` masks over the DFT bins: ``grid``, the bins within ``GRID_RADIUS_BINS`` of the
+    frequencies ``(ky/4, kx/4)`` cycles/pixel (k = 0..3, not both 0), where every 4- or 2-pixel-periodic pattern
+    puts its energy; ``texture``, the bins above the LR Nyquist frequency (``max(|fy|, |fx|) > 1/8``), not in ``grid``.
+    The radius of 1.5 bins holds a Hann-windowed peak (+-1 bin) when the frequency falls on a bin, as it does for
+    modcropped images (sides multiples of 4, also after a 4-px crop), and the two nearest bins each side otherwise."""
+    def near_grid(n):  # per 1-D bin: its frequency, and whether it lies near a multiple of 1/4 cycle/pixel
+        freq = np.fft.fftfreq(n)
+        return freq, n * np.abs(freq - np.round(freq * GRID_PERIOD) / GRID_PERIOD) <= GRID_RADIUS_BINS
+    (fy, near_y), (fx, near_x) = near_grid(height), near_grid(width)
+    near_dc = (height * np.abs(fy) <= GRID_RADIUS_BINS)[:, None] & (width * np.abs(fx) <= GRID_RADIUS_BINS)[None, :]
+    grid = near_y[:, None] & near_x[None, :] & ~near_dc
+    texture = (np.maximum(np.abs(fy)[:, None], np.abs(fx)[None, :]) > TEXTURE_CUTOFF) & ~grid
+    return grid, texture
+
+
+def calc_spectral_scores(sr, hr, crop_border=4):
+    """``(calc_grid_score, calc_texture_score)`` of a pair at the cost of one pair of FFTs (see those two)."""
+    y_sr, y_hr = _y_pair(sr, hr, crop_border)
+    if min(y_sr.shape) < MIN_SPECTRUM_SIDE:
+        raise ValueError(f"image of shape {np.asarray(sr).shape} is too small for the spectral scores (at least "
+                         f"{MIN_SPECTRUM_SIDE}x{MIN_SPECTRUM_SIDE} after the {crop_border}-pixel border crop)")
+    (power_sr, window_energy), (power_hr, _) = _power_spectrum(y_sr), _power_spectrum(y_hr)
+    grid, texture = _spectral_masks(*y_sr.shape)
+    # Floors: the energy of a FLOOR_GREY-RMS pattern in the band, a periodic one (all its energy at the grid bins,
+    # Parseval: pixels * a^2 * sum(w^2)) for the grid, white noise (a^2 * sum(w^2) per bin) for the texture.
+    floors = (y_sr.size * FLOOR_GREY ** 2 * window_energy, texture.sum() * FLOOR_GREY ** 2 * window_energy)
+    return tuple(float((power_sr[mask].sum() + floor) / (power_hr[mask].sum() + floor))
+                 for mask, floor in zip((grid, texture), floors))
+
+
+def calc_grid_score(sr, hr, crop_border=4):
+    """Grid score: the SR image's spectral energy at the frequencies of a 4- and 2-pixel period, relative to the HR's.
+
+    The x4 sub-pixel convolutions (and a discriminator's stride-2 convolutions) can leave a pattern repeating every
+    4 (or 2) pixels; all its energy lies at ``(ky/4, kx/4)`` cycles/pixel, k = 0..3 (``_spectral_masks``). On the
+    Y channel, ``crop_border`` px cropped, mean removed, Hann-windowed (``_power_spectrum``), the score is
+    ``(E_sr + F) / (E_hr + F)`` over the bins within 1.5 bins of those frequencies. The floor ``F`` is the energy of
+    a 4-periodic pattern of 0.5 grey level RMS, half a uint8 step and below visibility: it keeps smooth images (HR
+    with almost no energy there, e.g. Set5 baby) from turning an invisible pattern into a large ratio.
+
+    Args:
+        sr, hr: ``uint8`` arrays ``HxWx3`` (RGB) or ``HxW`` (gray), same shape, at least 16x16 after the crop.
+    Returns:
+        A Python float: 1 for the HR itself; about 1 or below for a clean result (an over-smooth one has less
+        energy there than the HR); well above 1 when a grid is visible (5 for a pattern of 1 grey level RMS on
+        a flat image).
+    Raises:
+        ValueError: images of different shapes, not ``uint8`` HxW(x3), or too small.
+    """
+    return calc_spectral_scores(sr, hr, crop_border)[0]
+
+
+def calc_texture_score(sr, hr, crop_border=4):
+    """Texture score: the SR image's high-frequency energy relative to the HR's, outside the grid frequencies.
+
+    The band is every frequency the x4 LR image cannot hold, ``max(|fy|, |fx|) > 1/8`` cycles/pixel (its Nyquist
+    square), less the grid bins of ``calc_grid_score`` (a grid is not texture). Same Y channel, crop and window;
+    ``(E_sr + F) / (E_hr + F)`` with ``F`` the energy of white noise of 0.5 grey level RMS in the band. It measures
+    how much detail there is, not whether it is the right detail: noise raises it as well as true texture.
+
+    Args:
+        sr, hr: as ``calc_grid_score``.
+    Returns:
+        A Python float: 1 for the HR itself; well below 1 for over-smooth results (bicubic, MSE-trained models);
+        above 1 for results noisier or sharper than the HR.
+    Raises:
+        ValueError: as ``calc_grid_score``.
+    """
+    return calc_spectral_scores(sr, hr, crop_border)[1]
+
+
 # ----------------------------------------------------------------------------------------------
 # Checkpoints and devices
 # ----------------------------------------------------------------------------------------------
@@ -239,6 +330,8 @@ def load_checkpoint(path, map_location="cpu"):
         FileNotFoundError / ValueError: naming the file, when it is missing or not a readable checkpoint.
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path}: a folder, not a checkpoint file (give the .pth file in it)")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: checkpoint not found")
     try:
@@ -252,6 +345,30 @@ def get_device(name=None):
     if name in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+# A user's mistake (a missing or malformed file, a wrong setting) raises one of these with a message that
+# names the file or the setting; a command line prints that message, not a traceback.
+USER_ERRORS = (ValueError, KeyError, OSError, FloatingPointError)
+
+
+def run_main(main, argv=None):
+    """Run a command line's ``main(argv)`` and return its exit status.
+
+    A ``USER_ERRORS`` exception prints ``error: <message>`` (exit 1); Ctrl-C prints ``interrupted`` (exit
+    130), after whatever the command itself said. ``SRGAN_TRACEBACK=1`` shows the full traceback instead.
+    """
+    try:
+        return main(argv)
+    except (*USER_ERRORS, KeyboardInterrupt) as error:
+        if os.environ.get("SRGAN_TRACEBACK"):
+            raise
+        if isinstance(error, KeyboardInterrupt):
+            print("interrupted", file=sys.stderr)
+            return 130
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"error: {message}", file=sys.stderr)
+        return 1
 
 
 # ----------------------------------------------------------------------------------------------

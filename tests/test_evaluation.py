@@ -3,6 +3,7 @@ loading errors, odd inputs, tables and figures, and the command line."""
 import csv
 import io
 import math
+import re
 import subprocess
 import sys
 
@@ -250,16 +251,20 @@ def test_bicubic_rows_match_the_reference_and_tables_are_written(eval_lists, tmp
     with open(results / "metrics.csv", newline="") as file:
         reader = csv.DictReader(file)
         rows = list(reader)
-    assert reader.fieldnames == ["model", "dataset", "psnr", "ssim", "images"]
+    assert reader.fieldnames == ["model", "dataset", "psnr", "ssim", "images", "grid", "texture"]
     assert [(row["model"], row["dataset"], row["images"]) for row in rows] == [
         ("bicubic", "Set5", "5"), ("bicubic", "Set14", "14"), ("bicubic", "B100", "0")]
     assert float(rows[0]["psnr"]) == pytest.approx(28.429, abs=0.005) and rows[2]["psnr"] == "nan"
+    assert float(rows[0]["grid"]) < 1.2 and float(rows[0]["texture"]) < 0.2  # bicubic: no grid, over-smooth
+    assert rows[2]["grid"] == rows[2]["texture"] == "nan"
     markdown = (results / "metrics.md").read_text()
     assert "| Bicubic | 28.43 / 0.8111 | 26.09 / 0.7048 | n/a |" in markdown
+    assert "| Model | Set5 grid / texture | Set14 grid / texture | B100 grid / texture |" in markdown
+    assert re.search(r"\| Bicubic \| 0\.\d\d / 0\.0\d \| 0\.\d\d / 0\.\d\d \| n/a \|", markdown)
 
     with open(results / "per_image" / "bicubic_Set5.csv", newline="") as file:
         per_image = {row["name"]: row for row in csv.DictReader(file)}
-    assert list(per_image["butterfly"]) == ["name", "psnr", "ssim", "seconds"]
+    assert list(per_image["butterfly"]) == ["name", "psnr", "ssim", "seconds", "grid", "texture"]
     assert float(per_image["butterfly"]["psnr"]) == pytest.approx(22.100, abs=0.001)  # REFERENCE.md
     assert float(per_image["butterfly"]["ssim"]) == pytest.approx(0.7375, abs=0.0001)
     assert not list(results.rglob(".tmp-*"))  # atomic writes leave nothing behind

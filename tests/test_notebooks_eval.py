@@ -54,7 +54,7 @@ def test_test_notebook(tmp_path, eval_lists, tiny_checkpoint):
     with open(results / "metrics.csv", newline="") as file:
         reader = csv.DictReader(file)
         rows = {(row["model"], row["dataset"]): row for row in reader}
-    assert reader.fieldnames == ["model", "dataset", "psnr", "ssim", "images"]
+    assert reader.fieldnames == ["model", "dataset", "psnr", "ssim", "images", "grid", "texture"]
     assert set(rows) == {("bicubic", "Set5"), ("bicubic", "Urban100"), ("srresnet", "Set5"), ("srresnet", "Urban100")}
     assert rows["bicubic", "Set5"]["images"] == "2" and rows["srresnet", "Set5"]["images"] == "2"
     assert float(rows["bicubic", "Set5"]["psnr"]) > float(rows["srresnet", "Set5"]["psnr"])  # untrained model

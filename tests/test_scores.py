@@ -1,0 +1,88 @@
+"""The spectral diagnostics utils.calc_grid_score / calc_texture_score (HR = 1), on synthetic and real images."""
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter
+
+from imresize import imresize
+from utils import calc_grid_score, calc_spectral_scores, calc_texture_score, load_image, modcrop
+
+
+def _natural_image(size=128, seed=0):
+    """A gray image with a natural 1/f amplitude spectrum, grey levels 20..235, as uint8 ``HxWx3``."""
+    rng = np.random.default_rng(seed)
+    fy, fx = np.fft.fftfreq(size)[:, None], np.fft.fftfreq(size)[None, :]
+    amplitude = 1 / np.maximum(np.hypot(fy, fx), 1 / size)
+    image = np.real(np.fft.ifft2(np.fft.fft2(rng.standard_normal((size, size))) * amplitude))
+    image = 20 + 215 * (image - image.min()) / (image.max() - image.min())
+    return np.repeat(np.round(image).astype(np.uint8)[:, :, None], 3, axis=2)
+
+
+def _with_pattern(image, period, grey=2, seed=1):
+    """``image`` plus a random pattern repeating every ``period`` pixels, +-``grey`` grey levels (R = G = B)."""
+    tile = np.random.default_rng(seed).choice([-grey, grey], size=(period, period))
+    pattern = np.tile(tile, (image.shape[0] // period + 1, image.shape[1] // period + 1))
+    pattern = pattern[:image.shape[0], :image.shape[1], None]
+    return np.clip(image.astype(int) + pattern, 0, 255).astype(np.uint8)
+
+
+def _blurred(image, sigma=1.5):
+    return np.round(gaussian_filter(image.astype(float), sigma=(sigma, sigma, 0))).astype(np.uint8)
+
+
+def _bicubic(hr):
+    return imresize(imresize(hr, 0.25), 4)
+
+
+def test_hr_scores_exactly_one():
+    hr = _natural_image()
+    assert calc_grid_score(hr, hr) == 1.0 and calc_texture_score(hr, hr) == 1.0
+    assert calc_spectral_scores(hr, hr) == (1.0, 1.0)
+    flat = np.full((64, 48, 3), 128, np.uint8)  # no energy at all: the floors keep the ratio defined
+    assert calc_spectral_scores(flat, flat) == (1.0, 1.0)
+
+
+@pytest.mark.parametrize("period", [4, 2])
+def test_a_faint_periodic_pattern_raises_the_grid_score_not_the_texture(period):
+    hr = _natural_image()
+    gridded = _with_pattern(hr, period)
+    grid, texture = calc_spectral_scores(gridded, hr)
+    assert grid > 1.5
+    assert texture == pytest.approx(1.0, abs=0.1)
+    assert calc_grid_score(_with_pattern(hr, 3), hr) < 1.2  # a period that is not a grid of the x4 upscaling
+    assert calc_grid_score(_with_pattern(hr, period, grey=6), hr) > grid  # a stronger grid scores higher
+
+
+def test_over_smooth_images_have_a_low_texture_score():
+    hr = _natural_image(256)
+    for smooth in (_blurred(hr), _bicubic(hr)):
+        grid, texture = calc_spectral_scores(smooth, hr)
+        assert texture < 0.5 and grid < 1.2
+    noisy = np.clip(hr + np.random.default_rng(2).normal(0, 16, hr.shape[:2] + (1,)), 0, 255).astype(np.uint8)
+    assert calc_texture_score(noisy, hr) > 1.5  # energy, not correctness: noise counts as texture
+
+
+def test_mismatched_or_corrupt_pairs_raise_a_clear_error():
+    hr = _natural_image(64)
+    with pytest.raises(ValueError, match="differ in shape"):
+        calc_grid_score(hr[:60], hr)
+    with pytest.raises(ValueError, match="differ in shape"):
+        calc_texture_score(hr, hr[:, :, :2])
+    with pytest.raises(ValueError, match="uint8"):
+        calc_grid_score(hr.astype(np.float32), hr.astype(np.float32))  # e.g. a [0, 1] image passed by mistake
+    with pytest.raises(ValueError, match="HxW or HxWx3"):
+        calc_texture_score(hr[:, :, :2], hr[:, :, :2])
+    with pytest.raises(ValueError, match="too small for the spectral scores"):
+        calc_grid_score(hr[:20, :20], hr[:20, :20])
+
+
+def test_real_images(shared_data):
+    """On the Set5 HR images: a 2-grey-level 4-pixel pattern, a blur and the bicubic x4 upscaling."""
+    for path in sorted((shared_data / "Set5" / "HR").glob("*.png")):
+        hr = modcrop(load_image(path), 4)
+        assert calc_spectral_scores(hr, hr) == (1.0, 1.0)
+        grid, texture = calc_spectral_scores(_with_pattern(hr, 4), hr)
+        assert grid > 1.5 and texture == pytest.approx(1.0, abs=0.1), path.name
+        assert calc_texture_score(_blurred(hr), hr) < 0.5, path.name
+        lr = load_image(shared_data / "Set5" / "LR_bicubic" / "X4" / f"{path.stem}x4.png")
+        grid, texture = calc_spectral_scores(imresize(lr, 4), hr)
+        assert texture < 0.2 and grid < 1.2, path.name
