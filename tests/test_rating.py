@@ -1,0 +1,358 @@
+"""rating.py: the blind rating page (driven in a real headless Chromium), the MOS analysis against answers
+worked out by hand, and bad ratings files."""
+import csv
+import json
+import os
+import shutil
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rating
+from utils import load_image, save_image
+
+METHODS = ("nearest", "bicubic", "srresnet", "srgan", "baseline", "hr")
+IMAGES = ("baby", "bird", "butterfly", "head", "woman")  # Set5's names, small synthetic pictures
+CHROMEDRIVER = Path("/usr/bin/chromedriver")  # Debian's chromium-driver (.ci/run installs it)
+
+
+def synthetic_versions(size=(24, 32)):
+    """``{image: {method: uint8 HxWx3}}`` for the five names and six methods: random pixels, all different."""
+    rng = np.random.default_rng(0)
+    return {image: {method: rng.integers(0, 256, (*size, 3), dtype=np.uint8) for method in METHODS}
+            for image in IMAGES}
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as file:
+        return list(csv.DictReader(file))
+
+
+# ----------------------------------------------------------------------------------------------
+# The page without a browser
+# ----------------------------------------------------------------------------------------------
+def test_page_holds_ids_but_not_the_key(tmp_path):
+    written = rating.write_rating_page(synthetic_versions(), "Set5", tmp_path / "rating", seed=3)
+    key = read_csv(written["key"])
+    assert [(row["image"], row["method"]) for row in key] == [(i, m) for i in IMAGES for m in METHODS]
+    assert {row["set"] for row in key} == {"Set5"} and len({row["version"] for row in key}) == 30
+    assert written["versions"] == 30
+
+    html = written["page"].read_text(encoding="utf-8")
+    assert "http://" not in html and "https://" not in html and "<script src" not in html  # no network
+    for method in ("nearest", "bicubic", "srresnet", "srgan", "baseline", "SRResNet", "SRGAN", "Bicubic"):
+        assert method not in html
+    data = json.loads(html.split('<script type="application/json" id="page-data">')[1].split("</script>")[0])
+    assert sorted(v["version"] for v in data["versions"]) == sorted(row["version"] for row in key)
+    assert set(data["versions"][0]) == {"image", "version", "src"}  # image name, anonymous id, pixels: no method
+    shown = [(v["image"], v["version"]) for v in data["versions"]]
+    assert shown != [(row["image"], row["version"]) for row in key]  # listed in random order, not the key's
+
+
+def test_page_refuses_to_replace_a_page_and_versions_of_different_sizes(tmp_path):
+    versions = synthetic_versions()
+    rating.write_rating_page(versions, "Set5", tmp_path, seed=0)
+    before = (tmp_path / "key.csv").read_text()
+    with pytest.raises(FileExistsError, match="exists already"):
+        rating.write_rating_page(versions, "Set5", tmp_path, seed=1)
+    assert (tmp_path / "key.csv").read_text() == before
+    rating.write_rating_page(versions, "Set5", tmp_path, seed=1, overwrite=True)
+    assert (tmp_path / "key.csv").read_text() != before
+
+    versions["bird"]["hr"] = np.zeros((28, 32, 3), np.uint8)
+    with pytest.raises(ValueError, match="differ in size"):
+        rating.write_rating_page(versions, "Set5", tmp_path / "other")
+    del versions["bird"]["hr"]
+    with pytest.raises(ValueError, match="methods"):
+        rating.write_rating_page(versions, "Set5", tmp_path / "other")
+    assert not (tmp_path / "other").exists()
+
+
+def make_tiny_set(folder, sr_folder, models=("bicubic", "srgan")):
+    """Two random 32x40 HR images with their 8x10 LR in ``folder`` and a data list ``folder/Tiny.csv`` of them;
+    random SR images ``sr_folder/<model>/<name>.png`` as ``super_resolve_set`` writes them. Returns the list."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for name in ("one", "two"):
+        hr, lr = rng.integers(0, 256, (32, 40, 3), np.uint8), rng.integers(0, 256, (8, 10, 3), np.uint8)
+        save_image(folder / "HR" / f"{name}.png", hr)
+        save_image(folder / "LR" / f"{name}x4.png", lr)
+        rows.append({"hr_path": folder / "HR" / f"{name}.png", "lr_path": folder / "LR" / f"{name}x4.png",
+                     "hr_height": 32, "hr_width": 40})
+        for model in models:
+            save_image(Path(sr_folder) / model / f"{name}.png", rng.integers(0, 256, (32, 40, 3), np.uint8))
+    list_path = folder / "Tiny.csv"
+    with open(list_path, "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return list_path
+
+
+def test_set_versions_and_the_page_command(tmp_path, capsys):
+    """From a data list and the folders of super_resolve_set: nearest neighbour of the LR, each model, the HR."""
+    list_path = make_tiny_set(tmp_path, tmp_path / "Tiny")
+    versions = rating.set_versions(list_path, tmp_path / "Tiny", ["bicubic", "srgan"])
+    assert list(versions) == ["one", "two"] and list(versions["one"]) == ["nearest", "bicubic", "srgan", "hr"]
+    lr = load_image(tmp_path / "LR" / "onex4.png")
+    assert np.array_equal(versions["one"]["nearest"][::4, ::4], lr)
+    assert np.array_equal(versions["one"]["nearest"][3::4, 3::4], lr)
+    assert np.array_equal(versions["one"]["hr"], load_image(tmp_path / "HR" / "one.png"))
+
+    out = tmp_path / "page"
+    assert rating.main(["page", "--list", str(list_path), "--sr-folder", str(tmp_path / "Tiny"),
+                        "--models", "bicubic", "srgan", "--out", str(out)]) == 0
+    assert {row["set"] for row in read_csv(out / "key.csv")} == {"Tiny"} and len(read_csv(out / "key.csv")) == 8
+    assert rating.main(["page", "--list", str(list_path), "--sr-folder", str(tmp_path / "Tiny"),
+                        "--models", "srresnet", "--out", str(tmp_path / "page2")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "srresnet" in error and "Traceback" not in error
+
+
+def test_notebook_cells_write_the_page_then_show_the_mos_table(tmp_path):
+    """The rating cells of super_resolution.ipynb, run with the notebook's names: the page is written once and
+    then kept; the MOS cell waits for ratings, then shows the table."""
+    cells = json.loads((Path(__file__).resolve().parents[1] / "super_resolution.ipynb").read_text(encoding="utf-8"))
+    page_cell, mos_cell = ["".join(cell["source"]) for cell in cells["cells"]
+                           if cell["cell_type"] == "code" and "rating." in "".join(cell["source"])]
+    results = tmp_path / "results"
+    shown = []
+    names = {"os": os, "display": shown.append, "results_folder": str(results), "max_images": None,
+             "set5_list": str(make_tiny_set(tmp_path, results / "Set5")), "new_rating_page": False,
+             "models": {"bicubic": None, "srgan": object()}}
+    exec(page_cell, names)
+    key = read_csv(results / "rating" / "key.csv")
+    assert len(key) == 8 and {row["method"] for row in key} == {"nearest", "bicubic", "srgan", "hr"}
+    exec(page_cell, names)  # a second run keeps the page (it may have been rated)
+    assert read_csv(results / "rating" / "key.csv") == key
+    exec(mos_cell, names)
+    assert not shown and not (results / "mos.md").exists()
+
+    (results / "ratings").mkdir()
+    write_ratings(results / "ratings" / "ann.csv",
+                  [f"ann,Set5,{row['image']},{row['version']},{3 + (row['method'] == 'hr')},1" for row in key])
+    exec(mos_cell, names)
+    assert "| HR | 4.00 [4.00, 4.00] (2) |" in shown[0].data and (results / "mos.csv").is_file()
+
+
+# ----------------------------------------------------------------------------------------------
+# The page in a real browser
+# ----------------------------------------------------------------------------------------------
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Chromium (Debian's chromedriver, never a download) saving downloads to ``tmp_path/downloads``."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+    if not CHROMEDRIVER.is_file():
+        pytest.skip(f"{CHROMEDRIVER} not found (apt-get install chromium chromium-driver)")
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     f"--user-data-dir={tmp_path / 'profile'}", "--window-size=900,900"):
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.downloads = downloads
+    yield driver
+    driver.quit()
+
+
+def _wait(condition, timeout=10.0, what="the page"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _intended_score(image, method):
+    """The score the test gives each version: depends on its hidden method (and image), so a score credited to
+    the wrong method shows in the CSV."""
+    return {"nearest": 1, "bicubic": 2, "srresnet": 3, "srgan": 4, "baseline": 2, "hr": 5}[method] - (
+        image == "head" and method in ("srgan", "hr"))
+
+
+def test_rate_all_of_a_set_with_the_keyboard_reload_halfway_and_download(tmp_path, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    written = rating.write_rating_page(synthetic_versions(), "Set5", tmp_path / "rating", seed=7)
+    key = {row["version"]: row for row in read_csv(written["key"])}
+    browser.get(written["page"].as_uri())
+    data = json.loads(browser.find_element(By.ID, "page-data").get_attribute("textContent"))
+    version_of_src = {v["src"]: v["version"] for v in data["versions"]}
+
+    def keys(text):
+        ActionChains(browser).send_keys(text).perform()
+
+    browser.find_element(By.ID, "rater").click()
+    keys("Ann O'Neil, \"tester\"" + Keys.ENTER)  # a name that needs CSV quoting
+    _wait(lambda: browser.find_element(By.ID, "calibration").is_displayed(), what="the calibration")
+    shown = [browser.find_element(By.ID, f"calibration-{end}").get_attribute("src") for end in ("low", "high")]
+    assert shown == [data["calibration"]["low"], data["calibration"]["high"]]
+    browser.find_element(By.ID, "calibration-button").click()
+
+    given, order = {}, []
+    for index in range(30):
+        if index == 13:  # reload in the middle: nothing is lost, rating goes on where it stopped
+            browser.refresh()
+        _wait(lambda: browser.execute_script("return document.getElementById('rate').dataset.ready !== undefined"),
+              what=f"image {index + 1}")
+        assert browser.find_element(By.ID, "progress-text").text.endswith(f"image {index + 1} of 30")
+        version = version_of_src[browser.find_element(By.ID, "photo").get_attribute("src")]
+        given[version] = _intended_score(key[version]["image"], key[version]["method"])
+        order.append(version)
+        keys(str(given[version]))
+    _wait(lambda: browser.find_element(By.ID, "end").is_displayed(), what="the end page")
+    assert len(set(order)) == 30 and order != [v["version"] for v in data["versions"]]  # each once, shuffled
+
+    browser.find_element(By.ID, "download-button").click()
+    files = _wait(lambda: [path for path in browser.downloads.glob("*.csv")], what="the download")
+    assert files[0].name == "ratings_Set5_Ann_O_Neil_tester_.csv"
+    rows = read_csv(files[0])
+    assert list(rows[0]) == list(rating.RATING_COLUMNS) and len(rows) == 30
+    assert {row["rater"] for row in rows} == {"Ann O'Neil, \"tester\""} and {row["set"] for row in rows} == {"Set5"}
+    assert [row["version"] for row in rows] == order
+    assert {row["version"]: int(row["score"]) for row in rows} == given
+    for row in rows:  # each score is the one meant for the version's hidden method
+        assert int(row["score"]) == _intended_score(key[row["version"]]["image"], key[row["version"]]["method"])
+        assert row["image"] == key[row["version"]]["image"] and float(row["seconds"]) >= 0
+
+    result = rating.analyse(files, [written["key"]], tmp_path / "results")
+    mos = {row["method"]: row["mos"] for row in result["rows"]}
+    assert mos == pytest.approx({"nearest": 1, "bicubic": 2, "srresnet": 3, "srgan": 3.8, "baseline": 2, "hr": 4.8})
+
+
+# ----------------------------------------------------------------------------------------------
+# The analysis: a case worked out by hand
+# ----------------------------------------------------------------------------------------------
+KEY_ROWS = [("Set5", image, f"{image[0]}{method[:3]}", method)
+            for image in ("bird", "woman") for method in ("bicubic", "srgan")]
+
+
+def write_key(folder):
+    path = folder / "key.csv"
+    with open(path, "w", newline="") as file:
+        file.write("set,image,version,method\n" + "".join(",".join(row) + "\n" for row in KEY_ROWS))
+    return path
+
+
+def write_ratings(path, lines, header="rater,set,image,version,score,seconds"):
+    path.write_text(header + "\n" + "".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def test_analysis_matches_a_hand_worked_answer(tmp_path):
+    """Two raters, two images, bicubic and SRGAN. Bicubic scores 2, 1, 1, 1; SRGAN 1, 3, 4, 5.
+
+    MOS: 1.25 and 3.25. Sample standard deviations 0.5 and sqrt(8.75 / 3); the 95% interval is
+    mean -/+ t(0.975, 3) s / sqrt(4), t(0.975, 3) = 3.1824 from the tables.
+    Wilcoxon: the four differences SRGAN - bicubic (per rater and image) are -1, +2, +3, +4: ranks 1..4, the
+    negative rank sum W = 1. Of the 2^4 = 16 equally likely sign patterns, W <= 1 in 2 (no negative rank, or
+    only rank 1), so the two-sided exact p = 2 * 2 / 16 = 0.25.
+    """
+    key = write_key(tmp_path)
+    ann = write_ratings(tmp_path / "ann.csv", ["ann,Set5,bird,bbic,2,3.5", "ann,Set5,bird,bsrg,1,2",
+                                               "ann,Set5,woman,wbic,1,1.2", "ann,Set5,woman,wsrg,3,4"])
+    bob = write_ratings(tmp_path / "bob.csv", ["bob,Set5,woman,wsrg,5,2.5", "bob,Set5,bird,bsrg,4,1",
+                                               "bob,Set5,bird,bbic,1,7", "bob,Set5,woman,wbic,1,0.8"])
+    result = rating.analyse([ann, bob], [key], tmp_path / "out")
+
+    t_975_3 = 3.1824
+    expected = {}
+    for method, scores in (("bicubic", [2, 1, 1, 1]), ("srgan", [1, 3, 4, 5])):
+        half = t_975_3 * statistics.stdev(scores) / 2
+        expected[method] = (sum(scores) / 4, sum(scores) / 4 - half, sum(scores) / 4 + half)
+    rows = {row["method"]: row for row in read_csv(result["csv"])}
+    assert list(rows) == ["bicubic", "srgan"]
+    assert list(rows["bicubic"]) == ["set", "method", "mos", "ci_low", "ci_high", "ratings", "raters",
+                                     "p_vs_bicubic", "p_vs_srgan"]
+    for method, (mos, low, high) in expected.items():
+        row = rows[method]
+        assert float(row["mos"]) == mos and row["ratings"] == "4" and row["raters"] == "2" and row["set"] == "Set5"
+        assert float(row["ci_low"]) == pytest.approx(low, abs=2e-4)
+        assert float(row["ci_high"]) == pytest.approx(high, abs=2e-4)
+    assert float(rows["bicubic"]["p_vs_srgan"]) == float(rows["srgan"]["p_vs_bicubic"]) == pytest.approx(0.25)
+    assert rows["bicubic"]["p_vs_bicubic"] == ""
+
+    markdown = result["markdown"].read_text(encoding="utf-8")
+    assert "by 2 rater(s), 2 ratings file(s)" in markdown
+    assert "| Bicubic | 1.25 [0.45, 2.05] (4) |" in markdown
+    assert "| SRGAN | 3.25 [0.53, 5.97] (4) |" in markdown
+    assert "| Bicubic |  | 0.250 |" in markdown and "| SRGAN | 0.250 |  |" in markdown
+
+
+def test_wilcoxon_pairs_by_rater_and_image_and_skips_unpaired(tmp_path):
+    """Only (rater, image) with both methods pair up; a single rating has no interval; no difference, no p."""
+    key = write_key(tmp_path)
+    ratings = rating.read_ratings([write_ratings(tmp_path / "r.csv", [
+        "ann,Set5,bird,bbic,2,1", "ann,Set5,bird,bsrg,2,1", "ann,Set5,woman,wbic,3,1", "bob,Set5,woman,wsrg,5,1"])],
+        rating.read_key([key]))
+    assert rating.paired_wilcoxon(ratings, "Set5", "bicubic", "srgan")[0] == 1
+    assert np.isnan(rating.paired_wilcoxon(ratings, "Set5", "bicubic", "srgan")[1])
+    rows = {row["method"]: row for row in rating.mos_table(ratings)}
+    assert rows["srgan"]["mos"] == 3.5 and rows["bicubic"]["mos"] == 2.5 and rows["srgan"]["raters"] == 2
+    assert np.isnan(rating.mean_opinion_score([4])[1])
+
+
+# ----------------------------------------------------------------------------------------------
+# Bad input: an error naming the file and line, nothing written
+# ----------------------------------------------------------------------------------------------
+GOOD = "ann,Set5,bird,bbic,2,1.5"
+
+
+@pytest.mark.parametrize("lines, header, message", [
+    ([GOOD], "rater,set,image,version,seconds", r"r\.csv, line 1: missing column\(s\) score"),
+    ([], "", r"r\.csv, line 1: missing column\(s\) rater, set"),
+    ([], None, r"r\.csv: no ratings"),
+    ([GOOD, "ann,Set5,woman,wbic,6,1"], None, r"r\.csv, line 3: score '6' is not a whole number from 1 to 5"),
+    (["ann,Set5,woman,wbic,0,1"], None, r"r\.csv, line 2: score '0'"),
+    (["ann,Set5,woman,wbic,2.5,1"], None, r"r\.csv, line 2: score '2.5'"),
+    (["ann,Set5,woman,wbic,,1"], None, r"r\.csv, line 2: score ''"),
+    ([GOOD, "ann,Set5,woman,zz99,3,1"], None, r"r\.csv, line 3: unknown version id 'zz99', not in the key of Set5"),
+    ([GOOD, "ann,Set5,woman,bsrg,3,1"], None, r"r\.csv, line 3: version 'bsrg' is an image of 'bird'"),
+    ([GOOD, "bob,Set5,woman,wbic,3,1", "ann,Set5,bird,bbic,4,2"], None,
+     r"r\.csv, line 4: 'ann' rated version 'bbic' of bird twice \(also .*r\.csv, line 2\)"),
+    (["ann,Set14,bird,bbic,2,1"], None, r"r\.csv, line 2: ratings of the set 'Set14', but the key is of Set5"),
+    ([GOOD, "ann,Set5,woman,wbic,3"], None, r"r\.csv, line 3: 6 columns in the header"),
+    (["ann,Set5,woman,wbic,3,-1"], None, r"r\.csv, line 2: seconds '-1' is not a number >= 0"),
+    (["ann,Set5,woman,wbic,3,soon"], None, r"r\.csv, line 2: seconds 'soon'"),
+    ([",Set5,woman,wbic,3,1"], None, r"r\.csv, line 2: no rater name"),
+])
+def test_bad_ratings_file_names_file_and_line_and_writes_nothing(tmp_path, capsys, lines, header, message):
+    key = write_key(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mos.csv").write_text("previous\n")
+    if header == "":
+        path = tmp_path / "r.csv"
+        path.write_text("")
+    else:
+        path = write_ratings(tmp_path / "r.csv", lines, *([header] if header else []))
+    with pytest.raises(ValueError, match=message):
+        rating.analyse([path], [key], out)
+    assert rating.main(["analyse", str(path), "--key", str(key), "--out", str(out)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and str(path) in error and "Traceback" not in error
+    assert sorted(p.name for p in out.iterdir()) == ["mos.csv"] and (out / "mos.csv").read_text() == "previous\n"
+
+
+def test_the_same_file_collected_twice_is_an_error(tmp_path):
+    key = write_key(tmp_path)
+    first = write_ratings(tmp_path / "ann.csv", [GOOD])
+    second = shutil.copy(first, tmp_path / "ann (1).csv")
+    with pytest.raises(ValueError, match=r"ann \(1\)\.csv, line 2: 'ann' rated version 'bbic' of bird twice "
+                                         r"\(also .*ann\.csv, line 2\)"):
+        rating.analyse([first, second], [key], tmp_path / "out")
+    with pytest.raises(ValueError, match=r"missing\.csv: cannot read"):
+        rating.analyse([tmp_path / "missing.csv"], [key], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
