@@ -180,7 +180,7 @@ def cpu_config(**overrides):
 
 
 # ----------------------------------------------------------------------------------------------
-# One epoch of each phase
+# One update of each phase, and the epoch loop around it
 # ----------------------------------------------------------------------------------------------
 def lr_factor(config, phase, epoch):
     """The learning rate of ``epoch`` (0 = the first) as a fraction of ``<phase>_lr``, by ``<phase>_lr_schedule``."""
@@ -196,6 +196,141 @@ def amp_settings(config, device):
         dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
     return dtype, scaler
+
+
+class Trainer:
+    """The networks, losses and optimisers of one phase, and one update of it (``step``).
+
+    ``Trainer(config, phase, device)`` builds G (and D for ``srgan``/``baseline``) in the config's memory layout,
+    the content loss (pixel MSE for ``srresnet``, ``config.content_loss`` otherwise), one Adam per network at
+    ``<phase>_lr`` with the phase's schedule (``lr_factor``, stepped once per epoch) and the autocast settings.
+    ``self.g`` / ``self.d`` are the modules that run the forward passes: the networks themselves, or their
+    DDP wrappers after ``wrap``. Batches: LR ``(N, 3, h, w)`` in [0, 1], HR ``(N, 3, 4h, 4w)`` in [-1, 1].
+    """
+
+    def __init__(self, config, phase, device):
+        self.config, self.phase, self.device = config, phase, device
+        self.adversarial = phase != "srresnet"
+        self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+        self.amp_dtype, self.scaler = amp_settings(config, device)
+        self.generator = Generator(**_model_config(config)).to(device, memory_format=self.memory_format)
+        self.discriminator = Discriminator(config.discriminator_channels, config.discriminator_dense).to(
+            device, memory_format=self.memory_format) if self.adversarial else None
+        self.content_loss = ContentLoss("mse" if phase == "srresnet" else config.content_loss,
+                                        vgg_weights=config.vgg_weights, feature_scale=config.feature_scale).to(device)
+        networks = [self.generator] + ([self.discriminator] if self.adversarial else [])
+        self.optimizers = [torch.optim.Adam(net.parameters(), lr=config[f"{phase}_lr"],
+                                            betas=(config.beta1, config.beta2)) for net in networks]
+        self.schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lambda epoch: lr_factor(config, phase, epoch))
+                           for opt in self.optimizers]
+        self.g, self.d = self.generator, self.discriminator
+
+    def wrap(self, ddp):
+        """Use ``ddp``'s wrappers for the forward passes (``_Distributed.wrap``); call after loading weights."""
+        self.g = ddp.wrap(self.generator, self.config)
+        self.d = ddp.wrap(self.discriminator, self.config) if self.adversarial else None
+
+    def autocast(self):
+        return torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
+
+    def step(self, lr, hr):
+        """One update on a batch; returns the losses as floats (the names of the phase's log columns)."""
+        return self._gan_step(lr, hr) if self.adversarial else self._srresnet_step(lr, hr)
+
+    def _srresnet_step(self, lr, hr):
+        """Phase 1: minimise the content loss (pixel MSE) of ``G(lr)`` against ``hr``."""
+        with self.autocast():
+            loss = self.content_loss(self.g(lr), hr)
+        self._update(self.optimizers[0], loss)
+        return {"content": loss.item()}
+
+    def _gan_step(self, lr, hr):
+        """A D step, then a G step (SRGAN and the baseline).
+
+        D step: ``l_D = BCE(D(hr), 1) + BCE(D(G(lr).detach()), 0)``.
+        G step: ``l_G = content(G(lr), hr) + adversarial_weight * BCE(D(G(lr)), 1)``, i.e. ``-log D(G(lr))``,
+        through the updated D with its weights frozen. Losses from logits (the paper's sigmoid + BCE, stable).
+        Also returns ``d_real``/``d_fake``: D's mean probability of "real" for HR and SR.
+        """
+        optimizer_g, optimizer_d = self.optimizers
+        with self.autocast():
+            sr = self.g(lr)
+            real_logits, fake_logits = self.d(hr), self.d(sr.detach())
+            loss_d = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                      + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        self._update(optimizer_d, loss_d, step_scaler=False)
+
+        self.discriminator.requires_grad_(False)
+        with self.autocast():
+            content = self.content_loss(sr, hr)
+            fooled_logits = self.d(sr)
+            adversarial = F.binary_cross_entropy_with_logits(fooled_logits, torch.ones_like(fooled_logits))
+            loss_g = content + self.config.adversarial_weight * adversarial
+        self._update(optimizer_g, loss_g)
+        self.discriminator.requires_grad_(True)
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "content": content.item(),
+                "adversarial": adversarial.item(), "d_real": torch.sigmoid(real_logits.float()).mean().item(),
+                "d_fake": torch.sigmoid(fake_logits.float()).mean().item()}
+
+    def _update(self, optimizer, loss, step_scaler=True):
+        """Backward and optimiser step (with fp16 loss scaling when enabled; the scaler updates once per batch)."""
+        optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(optimizer)
+        if step_scaler:
+            self.scaler.update()
+
+    def run_epoch(self, loader, epoch, progress=True, on_iteration=None):
+        """``step`` on every batch of ``loader`` (stops on a NaN/inf loss: ``_check_finite``), then one step of
+        the learning-rate schedules.
+
+        Returns the mean of each loss, ``seconds`` (the epoch), ``data_seconds`` (waiting for batches),
+        ``iterations`` and ``lr`` (G's rate in this epoch). ``on_iteration(dict)`` receives each iteration's
+        losses (for the log).
+        """
+        self.generator.train()
+        if self.adversarial:
+            self.discriminator.train()
+        timer, totals, iteration = {"data": 0.0}, {}, 0
+        start = time.perf_counter()
+        bar = tqdm(_batches(loader, self.device, self.memory_format, timer), total=len(loader),
+                   disable=not progress, desc=f"{self.phase} epoch {epoch}", leave=False)
+        for iteration, (lr, hr) in enumerate(bar, 1):
+            losses = self.step(lr, hr)
+            _check_finite(losses, epoch, iteration, self.device)
+            for name, value in losses.items():
+                totals[name] = totals.get(name, 0.0) + value
+            bar.set_postfix({name: f"{total / iteration:.4f}" for name, total in totals.items() if name in
+                             ("content", "loss_d", "loss_g")})
+            if on_iteration:
+                on_iteration({"epoch": epoch, "iteration": iteration, **losses})
+        summary = {name: total / max(iteration, 1) for name, total in totals.items()}
+        summary.update(seconds=time.perf_counter() - start, data_seconds=timer["data"], iterations=iteration,
+                       lr=self.optimizers[0].param_groups[0]["lr"])
+        for scheduler in self.schedulers:
+            scheduler.step()
+        return summary
+
+    def state_dict(self):
+        """The training state of the networks, optimisers, schedulers and loss scaler (for ``<phase>_last.pth``)."""
+        optimizer_d = self.optimizers[1] if self.adversarial else None
+        return {"generator": self.generator.state_dict(), "optimizer_g": self.optimizers[0].state_dict(),
+                "discriminator": self.discriminator.state_dict() if self.adversarial else None,
+                "optimizer_d": optimizer_d.state_dict() if optimizer_d else None,
+                "schedulers": [s.state_dict() for s in self.schedulers], "scaler": self.scaler.state_dict()}
+
+    def load_state_dict(self, state):
+        """Restore what ``state_dict`` saved (exact resume). Checkpoints written before the schedules became
+        ``LambdaLR`` hold ``MultiStepLR`` states: only their epoch count is needed, and it is kept."""
+        self.generator.load_state_dict(state["generator"])
+        self.optimizers[0].load_state_dict(state["optimizer_g"])
+        if self.adversarial:
+            self.discriminator.load_state_dict(state["discriminator"])
+            self.optimizers[1].load_state_dict(state["optimizer_d"])
+        for scheduler, scheduler_state in zip(self.schedulers, state["schedulers"]):
+            scheduler.load_state_dict({"lr_lambdas": [None], **scheduler_state})
+        if state["scaler"] and self.scaler.is_enabled():  # empty when saved without fp16 loss scaling
+            self.scaler.load_state_dict(state["scaler"])
 
 
 def _batches(loader, device, memory_format, timer):
@@ -224,99 +359,6 @@ def _check_finite(losses, epoch, iteration, device):
         raise FloatingPointError(f"{', '.join(bad)} not finite at epoch {epoch}, iteration {iteration} "
                                  f"({losses}): training stopped; the last good checkpoint is kept "
                                  f"(try a lower learning rate)")
-
-
-def train_srresnet_epoch(generator, loader, optimizer, content_loss, scaler, amp_dtype, device, epoch,
-                         memory_format=torch.contiguous_format, progress=True, on_iteration=None):
-    """One epoch of phase 1: minimise the content loss (pixel MSE) of ``generator(lr)`` against ``hr``.
-
-    Returns ``{"content": mean loss, "seconds": epoch time, "data_seconds": time waiting for data,
-    "iterations": n}``. ``on_iteration(dict)`` receives the losses of every iteration (for the log).
-    """
-    generator.train()
-    timer, totals, iteration = {"data": 0.0}, {"content": 0.0}, 0
-    start = time.perf_counter()
-    bar = tqdm(_batches(loader, device, memory_format, timer), total=len(loader), disable=not progress,
-               desc=f"SRResNet epoch {epoch}", leave=False)
-    for iteration, (lr, hr) in enumerate(bar, 1):
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            loss = content_loss(generator(lr), hr)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-
-        losses = {"content": loss.item()}
-        _check_finite(losses, epoch, iteration, device)
-        totals["content"] += losses["content"]
-        bar.set_postfix(mse=f"{totals['content'] / iteration:.4f}")
-        if on_iteration:
-            on_iteration({"epoch": epoch, "iteration": iteration, **losses})
-    return {"content": totals["content"] / max(iteration, 1), "seconds": time.perf_counter() - start,
-            "data_seconds": timer["data"], "iterations": iteration}
-
-
-def train_srgan_epoch(generator, discriminator, loader, optimizer_g, optimizer_d, content_loss,
-                      adversarial_weight, scaler, amp_dtype, device, epoch, memory_format=torch.contiguous_format,
-                      progress=True, on_iteration=None):
-    """One epoch of phase 2 (and of the baseline): a D step, then a G step, on every batch.
-
-    D step: ``l_D = BCE(D(hr), 1) + BCE(D(G(lr).detach()), 0)``.
-    G step: ``l_G = content(G(lr), hr) + adversarial_weight * BCE(D(G(lr)), 1)``, i.e. ``-log D(G(lr))``.
-    SR is detached for the D step and D is frozen during the G step, so no graph is reused across a
-    ``step()``.
-
-    Returns the mean of ``loss_d, loss_g, content, adversarial, d_real, d_fake`` (the last two: mean
-    ``sigmoid(logit)``, D's probability of "real") and the epoch/data time, as ``train_srresnet_epoch``.
-    """
-    generator.train()
-    discriminator.train()
-    autocast = lambda: torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None)  # noqa: E731
-    names = ("loss_d", "loss_g", "content", "adversarial", "d_real", "d_fake")
-    timer, totals, iteration = {"data": 0.0}, dict.fromkeys(names, 0.0), 0
-    start = time.perf_counter()
-    bar = tqdm(_batches(loader, device, memory_format, timer), total=len(loader), disable=not progress,
-               desc=f"SRGAN epoch {epoch}", leave=False)
-    for iteration, (lr, hr) in enumerate(bar, 1):
-        with autocast():
-            sr = generator(lr)
-
-        # Discriminator step: real HR -> 1, generated SR -> 0.
-        discriminator.requires_grad_(True)
-        with autocast():
-            real_logits = discriminator(hr)
-            fake_logits = discriminator(sr.detach())
-            loss_d = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                      + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
-        optimizer_d.zero_grad(set_to_none=True)
-        scaler.scale(loss_d).backward()
-        scaler.step(optimizer_d)
-
-        # Generator step: content loss + adversarial loss -log D(G(lr)), D frozen.
-        discriminator.requires_grad_(False)
-        with autocast():
-            content = content_loss(sr, hr)
-            fooled_logits = discriminator(sr)
-            adversarial = F.binary_cross_entropy_with_logits(fooled_logits, torch.ones_like(fooled_logits))
-            loss_g = content + adversarial_weight * adversarial
-        optimizer_g.zero_grad(set_to_none=True)
-        scaler.scale(loss_g).backward()
-        scaler.step(optimizer_g)
-        scaler.update()
-
-        values = (loss_d, loss_g, content, adversarial, torch.sigmoid(real_logits.float()).mean(),
-                  torch.sigmoid(fake_logits.float()).mean())
-        losses = {name: value.item() for name, value in zip(names, values)}
-        _check_finite(losses, epoch, iteration, device)
-        for name in names:
-            totals[name] += losses[name]
-        bar.set_postfix(d=f"{totals['loss_d'] / iteration:.3f}", g=f"{totals['loss_g'] / iteration:.4f}")
-        if on_iteration:
-            on_iteration({"epoch": epoch, "iteration": iteration, **losses})
-    discriminator.requires_grad_(True)
-    summary = {name: totals[name] / max(iteration, 1) for name in names}
-    summary.update(seconds=time.perf_counter() - start, data_seconds=timer["data"], iterations=iteration)
-    return summary
 
 
 def validate(generator, list_path, max_images=None):
@@ -361,13 +403,16 @@ class _Distributed:
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
         return DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None)
 
+    def batch_norm_note(self, config):
+        """One line for the startup message under torchrun: which statistics the batch norms use."""
+        if self.syncs_batch_norm(config):
+            return "batch norm: statistics of the global batch (SyncBatchNorm)"
+        why = "SyncBatchNorm needs CUDA" if self.device.type != "cuda" else "sync_batch_norm=False"
+        return f"batch norm: statistics of each process's {config.batch_size // self.world_size} patches ({why})"
+
     def barrier(self):
         if self.enabled:
             dist.barrier()
-
-
-def _unwrap(model):
-    return model.module if isinstance(model, DistributedDataParallel) else model
 
 
 def _model_config(config):
@@ -425,23 +470,45 @@ def checkpoint_paths(config, phase):
     return os.path.join(folder, f"{phase}_last.pth"), os.path.join(folder, f"{phase}_best.pth")
 
 
-def _restore_training_state(state, path, phase, generator, discriminator, optimizer_g, optimizer_d, schedulers,
-                            scaler):
-    """Load everything ``train`` saved in a checkpoint back into the live objects (exact resume)."""
-    if state.get("phase") != phase:
-        raise ValueError(f"{path}: a checkpoint of phase {state.get('phase')!r}, not {phase!r}")
-    generator.load_state_dict(state["generator"])
-    optimizer_g.load_state_dict(state["optimizer_g"])
-    if discriminator is not None:
-        discriminator.load_state_dict(state["discriminator"])
-        optimizer_d.load_state_dict(state["optimizer_d"])
-    for scheduler, scheduler_state in zip(schedulers, state["schedulers"]):
-        scheduler.load_state_dict(scheduler_state)
-    if state["scaler"] and scaler.is_enabled():  # empty when saved without fp16 loss scaling (CPU, bf16)
-        scaler.load_state_dict(state["scaler"])
-    torch.set_rng_state(state["rng"]["torch"].cpu())
-    if "cuda" in state["rng"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all([s.cpu() for s in state["rng"]["cuda"]])
+def _check_inputs(config, phase):
+    """``(train list, val list)`` paths; ``FileNotFoundError`` saying what to do when a list, or the SRResNet that
+    a new SRGAN starts from, is missing (before any model is built)."""
+    lists = config.lists_folder
+    paths = os.path.join(lists, config.train_list), os.path.join(lists, config.val_list)
+    for path in paths:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{path}: data list not found; make the lists first with "
+                                    f"'python create_data_lists.py --data-root DATA --output-folder {lists}'")
+    init_path = _srgan_init_path(config)
+    resuming = config.resume and os.path.exists(checkpoint_paths(config, phase)[0])
+    if phase == "srgan" and not resuming and not os.path.isfile(init_path):
+        raise FileNotFoundError(f"{init_path}: no SRResNet checkpoint to start SRGAN from; train phase "
+                                f"'srresnet' first (python solver.py --phase srresnet), or set srgan_init=PATH")
+    return paths
+
+
+def _srgan_init_path(config):
+    return config.srgan_init or checkpoint_paths(config, "srresnet")[1]
+
+
+def _resume_or_start(trainer, config, phase, say):
+    """Load ``<phase>_last.pth`` into ``trainer`` when resuming (SRGAN: else G from the SRResNet); returns
+    ``(epochs done, history, best validation PSNR)``."""
+    last_path = checkpoint_paths(config, phase)[0]
+    if config.resume and os.path.exists(last_path):
+        state = load_checkpoint(last_path, map_location=trainer.device)
+        if state.get("phase") != phase:
+            raise ValueError(f"{last_path}: a checkpoint of phase {state.get('phase')!r}, not {phase!r}")
+        trainer.load_state_dict(state)
+        torch.set_rng_state(state["rng"]["torch"].cpu())
+        if "cuda" in state["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all([s.cpu() for s in state["rng"]["cuda"]])
+        say(f"Resuming {phase} from {last_path} after epoch {state['epoch']}")
+        return state["epoch"], state["history"], state["best_psnr"]
+    if phase == "srgan":
+        _load_srresnet_weights(trainer.generator, _srgan_init_path(config), trainer.device)
+        say(f"SRGAN generator initialised from {_srgan_init_path(config)}")
+    return 0, [], -math.inf
 
 
 def _load_srresnet_weights(generator, path, device):
@@ -456,16 +523,77 @@ def _load_srresnet_weights(generator, path, device):
                          f"{str(error).splitlines()[0]}") from error
 
 
+def _loader(config, ddp, train_path):
+    """The training DataLoader of this process (its share of the global batch)."""
+    if config.batch_size % ddp.world_size:
+        raise ValueError(f"batch_size {config.batch_size} (the global batch) is not divisible by the "
+                         f"{ddp.world_size} processes")
+    train_set = TrainDataset(train_path, crop_size=config.crop_size, scale=config.scale,
+                             patches_per_image=config.patches_per_image, augment=config.augment, seed=config.seed,
+                             pool_size=config.pool_size, rank=ddp.rank, world_size=ddp.world_size)
+    return DataLoader(train_set, batch_size=config.batch_size // ddp.world_size, num_workers=config.num_workers,
+                      drop_last=True, pin_memory=ddp.device.type == "cuda")
+
+
+class _Run:
+    """What one ``train`` call keeps between epochs on the main process: config, history, best validation
+    PSNR, the CSV logs and the checkpoint paths; ``end_epoch`` validates, saves and logs."""
+
+    def __init__(self, config, phase, trainer, start_epoch, history, best_psnr, val_path):
+        self.config, self.phase, self.trainer = config, phase, trainer
+        self.history, self.best_psnr, self.val_path = history, best_psnr, val_path
+        self.has_val = len(TestDataset(val_path, scale=config.scale)) > 0  # the list is read (and checked)
+        self.last, self.best = checkpoint_paths(config, phase)
+        self.interrupted = os.path.join(config.checkpoint_folder, f"{phase}_interrupted.pth")
+        self.iterations = _CsvLog(os.path.join(config.log_folder, f"{phase}_iterations.csv"), start_epoch)
+        self.epochs = _CsvLog(os.path.join(config.log_folder, f"{phase}_epochs.csv"), start_epoch)
+        # Plain JSON types only (a Path or numpy value would not load with torch.load(weights_only=True)).
+        self.plain_config = json.loads(json.dumps({**config, "model": _model_config(config)}, default=str))
+
+    def state_dict(self, epoch):
+        return {"phase": self.phase, "epoch": epoch, "config": self.plain_config, **self.trainer.state_dict(),
+                "rng": _rng_state(), "history": self.history, "best_psnr": self.best_psnr}
+
+    def end_epoch(self, epoch, summary):
+        """Validate (held-out images; none: the latest epoch is the best), write ``_last`` (and ``_best``),
+        the logs and one line of progress."""
+        summary["val_psnr"], summary["val_ssim"] = (validate(self.trainer.generator, self.val_path,
+                                                             self.config.val_max_images)
+                                                    if self.has_val else (math.nan, math.nan))
+        self.history.append({"epoch": epoch, **summary})
+        improved = not self.has_val or summary["val_psnr"] > self.best_psnr
+        self.best_psnr = max(self.best_psnr, summary["val_psnr"]) if self.has_val else self.best_psnr
+        state = self.state_dict(epoch)
+        save_checkpoint(state, self.last)
+        if improved:  # the generator alone: what inference and SRGAN's start need
+            save_checkpoint({key: value for key, value in state.items() if key in BEST_KEYS}, self.best)
+        if os.path.exists(self.interrupted):  # superseded by a later completed epoch
+            os.remove(self.interrupted)
+        self.iterations.flush()
+        self.epochs.add(self.history[-1])
+        self.epochs.flush()
+        print(f"{self.phase} epoch {epoch}/{self.config[f'{self.phase}_epochs']}: " + ", ".join(
+            f"{k} {v:.4g}" for k, v in summary.items() if k != "iterations") + (" (best)" if improved else ""))
+
+    def save_interrupted(self, epoch):
+        """Ctrl-C: the weights of the unfinished epoch, for a look; training resumes from ``_last``."""
+        save_checkpoint({"phase": self.phase, "epoch": epoch, "interrupted": True, "config": self.plain_config,
+                         "generator": self.trainer.generator.state_dict(),
+                         "discriminator": self.trainer.state_dict()["discriminator"]}, self.interrupted)
+        again = (f"running the same command again resumes from {self.last} (epoch {epoch - 1})"
+                 if os.path.exists(self.last) else "no epoch was completed: running it again starts over")
+        print(f"Interrupted in epoch {epoch}: its weights are in {self.interrupted}; {again}")
+
+
 def train(config, phase="srresnet"):
     """Train one phase for ``config.<phase>_epochs`` epochs, resuming from ``<phase>_last.pth`` if present.
 
     Every epoch: train, validate on ``val_list`` (held-out images, never a test set), write
-    ``<phase>_last.pth`` (and ``<phase>_best.pth`` when validation PSNR improves), and the CSV logs
-    ``<log_folder>/<phase>_iterations.csv`` and ``<phase>_epochs.csv``. Ctrl-C saves the weights of the
-    unfinished epoch to ``<phase>_interrupted.pth`` (usable by ``evaluation.load_generator``) and re-raises;
-    calling ``train`` again resumes exactly from ``<phase>_last.pth``. A NaN/inf loss raises
-    ``FloatingPointError`` and keeps the last good checkpoint. Without validation images (an empty
-    ``val_list``), ``<phase>_best.pth`` is the latest epoch.
+    ``<phase>_last.pth`` (and ``<phase>_best.pth``, the generator alone, when validation PSNR improves), and
+    the CSV logs ``<log_folder>/<phase>_iterations.csv`` and ``<phase>_epochs.csv``. Ctrl-C saves the weights
+    of the unfinished epoch to ``<phase>_interrupted.pth`` and re-raises; calling ``train`` again resumes
+    exactly from ``<phase>_last.pth``. A NaN/inf loss raises ``FloatingPointError`` and keeps the last good
+    checkpoint. Without validation images (an empty ``val_list``), ``<phase>_best.pth`` is the latest epoch.
 
     Returns ``{"last": path, "best": path, "history": per-epoch list of dicts, "models": (generator,)
     or (generator, discriminator)}`` (the models as trained, in the state of the last epoch).
@@ -473,147 +601,43 @@ def train(config, phase="srresnet"):
     if phase not in PHASES:
         raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
     config = EasyDict(config)
-    adversarial = phase != "srresnet"
-    epochs = config[f"{phase}_epochs"]
-    lists = config.lists_folder
-    train_path, val_path = os.path.join(lists, config.train_list), os.path.join(lists, config.val_list)
-    for path in (train_path, val_path):
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"{path}: data list not found; make the lists first with "
-                                    f"'python create_data_lists.py --data-root DATA --output-folder {lists}'")
-    last_path, best_path = checkpoint_paths(config, phase)
-    resuming = config.resume and os.path.exists(last_path)
-    init_path = config.srgan_init or checkpoint_paths(config, "srresnet")[1]
-    if phase == "srgan" and not resuming and not os.path.isfile(init_path):
-        raise FileNotFoundError(f"{init_path}: no SRResNet checkpoint to start SRGAN from; train phase "
-                                f"'srresnet' first (python solver.py --phase srresnet), or set srgan_init=PATH")
+    train_path, val_path = _check_inputs(config, phase)
     ddp = _Distributed(config.device)
-    device = ddp.device
+    say = print if ddp.is_main else (lambda *args: None)
     torch.manual_seed(config.seed)
-    amp_dtype, scaler = amp_settings(config, device)
-    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-
-    # Models, losses, optimisers.
-    generator = Generator(**_model_config(config)).to(device, memory_format=memory_format)
-    discriminator = Discriminator(config.discriminator_channels, config.discriminator_dense).to(
-        device, memory_format=memory_format) if adversarial else None
-    content_loss = ContentLoss("mse" if phase == "srresnet" else config.content_loss,
-                               vgg_weights=config.vgg_weights, feature_scale=config.feature_scale).to(device)
-    betas = (config.beta1, config.beta2)
-    lr = config[f"{phase}_lr"]
-    optimizer_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
-    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas) if adversarial else None
-    schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lambda epoch: lr_factor(config, phase, epoch))
-                  for opt in (optimizer_g, optimizer_d) if opt is not None]
-
-    # Resume, or start (SRGAN from the trained SRResNet).
-    start_epoch, history, best_psnr = 0, [], -math.inf
-    if resuming:
-        state = load_checkpoint(last_path, map_location=device)
-        _restore_training_state(state, last_path, phase, generator, discriminator, optimizer_g, optimizer_d,
-                                schedulers, scaler)
-        start_epoch, history, best_psnr = state["epoch"], state["history"], state["best_psnr"]
-        if ddp.is_main:
-            print(f"Resuming {phase} from {last_path} after epoch {start_epoch}")
-    elif phase == "srgan":
-        _load_srresnet_weights(generator, init_path, device)
-        if ddp.is_main:
-            print(f"SRGAN generator initialised from {init_path}")
-
-    trained_models = (generator, discriminator) if adversarial else (generator,)
+    trainer = Trainer(config, phase, ddp.device)
+    start_epoch, history, best_psnr = _resume_or_start(trainer, config, phase, say)
+    run = _Run(config, phase, trainer, start_epoch, history, best_psnr, val_path)
+    epochs = config[f"{phase}_epochs"]
+    result = {"last": run.last, "best": run.best, "history": history,
+              "models": (trainer.generator,) + ((trainer.discriminator,) if trainer.adversarial else ())}
     if start_epoch >= epochs:
-        if ddp.is_main:
-            print(f"{phase}: already trained for {start_epoch} epochs (config asks {epochs}); nothing to do")
-        return {"last": last_path, "best": best_path, "history": history, "models": trained_models}
+        say(f"{phase}: already trained for {start_epoch} epochs (config asks {epochs}); nothing to do")
+        return result
 
-    # Data.
-    train_set = TrainDataset(train_path, crop_size=config.crop_size,
-                             scale=config.scale, patches_per_image=config.patches_per_image,
-                             augment=config.augment, seed=config.seed, pool_size=config.pool_size,
-                             rank=ddp.rank, world_size=ddp.world_size)
-    if config.batch_size % ddp.world_size:
-        raise ValueError(f"batch_size {config.batch_size} (the global batch) is not divisible by the "
-                         f"{ddp.world_size} processes")
-    loader = DataLoader(train_set, batch_size=config.batch_size // ddp.world_size, num_workers=config.num_workers,
-                        drop_last=True, pin_memory=device.type == "cuda")
-    has_val = len(TestDataset(val_path, scale=config.scale)) > 0  # the list is read (and checked) on every rank
-    if not has_val and ddp.is_main:
-        print(f"warning: {config.val_list} is empty: no validation; '{phase}_best.pth' = the latest epoch")
-
-    if ddp.is_main:
-        print(f"{phase}: training epochs {start_epoch + 1} to {epochs}, {len(loader)} updates of batch "
-              f"{config.batch_size} each, on {device} ({ddp.world_size} process(es)); checkpoints in "
-              f"{config.checkpoint_folder}", flush=True)
-        if ddp.enabled and ddp.syncs_batch_norm(config):
-            print("batch norm: statistics of the global batch (SyncBatchNorm)")
-        elif ddp.enabled:
-            why = "SyncBatchNorm needs CUDA" if device.type != "cuda" else "sync_batch_norm=False"
-            print(f"batch norm: statistics of each process's {config.batch_size // ddp.world_size} patches ({why})")
-    generator_ddp = ddp.wrap(generator, config)
-    discriminator_ddp = ddp.wrap(discriminator, config) if adversarial else None
-    iteration_log = _CsvLog(os.path.join(config.log_folder, f"{phase}_iterations.csv"), start_epoch)
-    epoch_log = _CsvLog(os.path.join(config.log_folder, f"{phase}_epochs.csv"), start_epoch)
-    on_iteration = iteration_log.add if ddp.is_main else None
-    progress = config.progress and ddp.is_main
-
-    # Plain JSON types only (a Path or numpy value would not load with torch.load(weights_only=True)).
-    plain_config = json.loads(json.dumps({**config, "model": _model_config(config)}, default=str))
-
-    def state_dict(epoch):
-        return {"phase": phase, "epoch": epoch, "config": plain_config,
-                "generator": generator.state_dict(), "optimizer_g": optimizer_g.state_dict(),
-                "discriminator": discriminator.state_dict() if adversarial else None,
-                "optimizer_d": optimizer_d.state_dict() if adversarial else None,
-                "schedulers": [s.state_dict() for s in schedulers], "scaler": scaler.state_dict(),
-                "rng": _rng_state(), "history": history, "best_psnr": best_psnr}
-
-    interrupted_path = os.path.join(config.checkpoint_folder, f"{phase}_interrupted.pth")
+    loader = _loader(config, ddp, train_path)
+    trainer.wrap(ddp)
+    if not run.has_val:
+        say(f"warning: {config.val_list} is empty: no validation; '{phase}_best.pth' = the latest epoch")
+    say(f"{phase}: training epochs {start_epoch + 1} to {epochs}, {len(loader)} updates of batch "
+        f"{config.batch_size} each, on {ddp.device} ({ddp.world_size} process(es)); checkpoints in "
+        f"{config.checkpoint_folder}")
+    if ddp.enabled:
+        say(ddp.batch_norm_note(config))
     epoch = start_epoch
     try:
         for epoch in range(start_epoch + 1, epochs + 1):
-            train_set.set_epoch(epoch)
-            if adversarial:
-                summary = train_srgan_epoch(generator_ddp, discriminator_ddp, loader, optimizer_g, optimizer_d,
-                                            content_loss, config.adversarial_weight, scaler, amp_dtype, device,
-                                            epoch, memory_format, progress, on_iteration)
-            else:
-                summary = train_srresnet_epoch(generator_ddp, loader, optimizer_g, content_loss, scaler, amp_dtype,
-                                               device, epoch, memory_format, progress, on_iteration)
-            summary["lr"] = optimizer_g.param_groups[0]["lr"]
-            for scheduler in schedulers:
-                scheduler.step()
-
+            loader.dataset.set_epoch(epoch)
+            summary = trainer.run_epoch(loader, epoch, config.progress and ddp.is_main,
+                                        run.iterations.add if ddp.is_main else None)
             if ddp.is_main:
-                summary["val_psnr"], summary["val_ssim"] = (validate(generator, val_path, config.val_max_images)
-                                                            if has_val else (math.nan, math.nan))
-                history.append({"epoch": epoch, **summary})
-                # Without validation images, "best" is simply the latest epoch.
-                improved = not has_val or summary["val_psnr"] > best_psnr
-                best_psnr = max(best_psnr, summary["val_psnr"]) if has_val else best_psnr
-                save_checkpoint(state_dict(epoch), last_path)
-                if improved:  # the generator alone: what inference and SRGAN's start need
-                    save_checkpoint({key: value for key, value in state_dict(epoch).items()
-                                     if key in BEST_KEYS}, best_path)
-                if os.path.exists(interrupted_path):  # superseded by a later completed epoch
-                    os.remove(interrupted_path)
-                iteration_log.flush()
-                epoch_log.add(history[-1])
-                epoch_log.flush()
-                print(f"{phase} epoch {epoch}/{epochs}: " + ", ".join(
-                    f"{k} {v:.4g}" for k, v in summary.items() if k not in ("iterations",)) +
-                    (" (best)" if improved else ""))
+                run.end_epoch(epoch, summary)
             ddp.barrier()
     except KeyboardInterrupt:
-        if ddp.is_main:  # the weights of the unfinished epoch, for a look; training resumes from last_path
-            save_checkpoint({"phase": phase, "epoch": epoch, "interrupted": True, "config": plain_config,
-                             "generator": generator.state_dict(),
-                             "discriminator": discriminator.state_dict() if adversarial else None},
-                            interrupted_path)
-            again = (f"running the same command again resumes from {last_path} (epoch {epoch - 1})"
-                     if os.path.exists(last_path) else "no epoch was completed: running it again starts over")
-            print(f"Interrupted in epoch {epoch}: its weights are in {interrupted_path}; {again}")
+        if ddp.is_main:
+            run.save_interrupted(epoch)
         raise
-    return {"last": last_path, "best": best_path, "history": history, "models": trained_models}
+    return result
 
 
 # ----------------------------------------------------------------------------------------------

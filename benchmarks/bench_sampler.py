@@ -33,8 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from create_data_lists import write_data_lists  # noqa: E402
 from datasets import TrainDataset  # noqa: E402
-from models import ContentLoss, Generator  # noqa: E402
-from solver import train_srresnet_epoch, validate  # noqa: E402
+from solver import Trainer, cpu_config, validate  # noqa: E402
 
 SHARED = Path(os.environ.get("SRGAN_SHARED_DATA", REPO.parent / "shared" / "data"))
 BATCH = 16
@@ -74,15 +73,13 @@ def dataset_patches(dataset):
 def train_and_validate(patches, updates, val_list):
     """``(mean loss of the last 50 updates, validation PSNR, seconds)`` after ``updates`` updates."""
     torch.manual_seed(0)
-    generator = Generator().to(memory_format=torch.channels_last)
-    optimizer = torch.optim.Adam(generator.parameters(), 2e-4, betas=(0.9, 0.999))
+    trainer = Trainer(cpu_config(srresnet_lr=2e-4), "srresnet", torch.device("cpu"))
     losses = []
     start = time.perf_counter()
-    train_srresnet_epoch(generator, Batches(patches, updates), optimizer, ContentLoss("mse"),
-                         torch.amp.GradScaler("cpu", enabled=False), torch.bfloat16, torch.device("cpu"), 1,
-                         torch.channels_last, progress=False, on_iteration=lambda row: losses.append(row["content"]))
+    trainer.run_epoch(Batches(patches, updates), 1, progress=False,
+                      on_iteration=lambda row: losses.append(row["content"]))
     seconds = time.perf_counter() - start
-    psnr, _ = validate(generator, val_list)
+    psnr, _ = validate(trainer.generator, val_list)
     return float(np.mean(losses[-50:])), psnr, seconds
 
 

@@ -20,8 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from create_data_lists import scan_image_folder  # noqa: E402
 from datasets import TrainDataset  # noqa: E402
-from models import ContentLoss, Discriminator, Generator  # noqa: E402
-from solver import train_srgan_epoch, train_srresnet_epoch  # noqa: E402
+from solver import Trainer, cpu_config  # noqa: E402
 
 SHARED = Path(os.environ.get("SRGAN_SHARED_DATA", REPO.parent / "shared" / "data"))
 
@@ -34,23 +33,12 @@ def training_rows(count):
 def measure(phase, amp_dtype, channels_last, batches, steps):
     """Seconds per iteration (median of ``steps`` after one warm-up) of one phase's training step."""
     torch.manual_seed(0)
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    generator = Generator().to(memory_format=memory_format)
-    discriminator = Discriminator().to(memory_format=memory_format)
-    optimizer_g = torch.optim.Adam(generator.parameters(), 1e-4, betas=(0.9, 0.999))
-    optimizer_d = torch.optim.Adam(discriminator.parameters(), 1e-4, betas=(0.9, 0.999))
-    scaler = torch.amp.GradScaler("cpu", enabled=False)
-    device = torch.device("cpu")
+    trainer = Trainer(cpu_config(amp=amp_dtype is not None, channels_last=channels_last), phase, torch.device("cpu"))
     times = []
     for step in range(steps + 1):
-        loader = [batches[step % len(batches)]]
+        lr, hr = (tensor.to(memory_format=trainer.memory_format) for tensor in batches[step % len(batches)])
         start = time.perf_counter()
-        if phase == "srresnet":
-            train_srresnet_epoch(generator, loader, optimizer_g, ContentLoss("mse"), scaler, amp_dtype, device,
-                                 0, memory_format, progress=False)
-        else:
-            train_srgan_epoch(generator, discriminator, loader, optimizer_g, optimizer_d, ContentLoss("mse"),
-                              1e-3, scaler, amp_dtype, device, 0, memory_format, progress=False)
+        trainer.step(lr, hr)
         if step:  # the first step warms up the allocator and kernels
             times.append(time.perf_counter() - start)
     return sorted(times)[len(times) // 2]
@@ -80,11 +68,7 @@ def main():
     # Does the data pipeline keep up? One real epoch with the trainer's CPU defaults (bf16, 1 worker).
     dataset = TrainDataset(training_rows(24), crop_size=args.crop_size, patches_per_image=16)
     loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=1, drop_last=True)
-    generator = Generator()
-    optimizer = torch.optim.Adam(generator.parameters(), 1e-4)
-    summary = train_srresnet_epoch(generator, loader, optimizer, ContentLoss("mse"),
-                                   torch.amp.GradScaler("cpu", enabled=False), torch.bfloat16,
-                                   torch.device("cpu"), 1, progress=False)
+    summary = Trainer(cpu_config(), "srresnet", torch.device("cpu")).run_epoch(loader, 1, progress=False)
     share = summary["data_seconds"] / summary["seconds"]
     print(f"\ndata pipeline: {summary['iterations']} iterations in {summary['seconds']:.1f} s, "
           f"{summary['data_seconds']:.2f} s waiting for data = {100 * share:.1f}% of the epoch "

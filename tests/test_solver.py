@@ -9,13 +9,12 @@ import torch
 
 import solver
 from create_data_lists import write_data_lists
-from models import ContentLoss
 from utils import load_checkpoint
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = dict(n_blocks=2, channels=16, discriminator_channels=8, discriminator_dense=32, crop_size=48, patches_per_image=4, batch_size=4, num_workers=0,
-            val_max_images=2, progress=False, srresnet_epochs=2, srgan_epochs=2, srgan_lr_decay_epochs=(1,),
-            baseline_epochs=1, content_loss="mse")
+TINY = dict(n_blocks=2, channels=16, discriminator_channels=8, discriminator_dense=32, crop_size=48,
+            patches_per_image=4, batch_size=4, num_workers=0, val_max_images=2, progress=False, srresnet_epochs=2,
+            srgan_epochs=2, srgan_lr_decay_epochs=(1,), baseline_epochs=1, content_loss="mse")
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +78,29 @@ def test_resume_gives_bit_identical_weights(tiny_root, phase):
     assert logs[0].read_text() == logs[1].read_text()
 
 
+def test_resume_from_a_checkpoint_of_the_earlier_scheduler(tiny_root):
+    """Checkpoints written before the schedules became LambdaLR hold MultiStepLR states (as the earlier
+    trainer saved them); they still resume, to the same weights as a run without the interruption."""
+    epochs = dict(srgan_epochs=2, srgan_lr_decay_epochs=(1,))
+    srresnet = solver.train(tiny_config(tiny_root, "old-format"), "srresnet")
+    straight = solver.train(tiny_config(tiny_root, "old-format", **epochs, srgan_init=srresnet["best"],
+                                        checkpoint_folder=str(tiny_root / "old-format" / "straight")), "srgan")
+    config = tiny_config(tiny_root, "old-format", **epochs, srgan_init=srresnet["best"])
+    first = solver.train({**config, "srgan_epochs": 1}, "srgan")
+    state = load_checkpoint(first["last"])
+    assert all("lr_lambdas" in scheduler for scheduler in state["schedulers"])
+    old = []
+    for scheduler in state["schedulers"]:  # what MultiStepLR(optimizer, [1], gamma=0.1) saved after one epoch
+        old.append({"milestones": {1: 1}, "gamma": 0.1, "base_lrs": scheduler["base_lrs"], "last_epoch": 1,
+                    "verbose": False, "_step_count": 2, "_get_lr_called_within_step": False,
+                    "_last_lr": scheduler["_last_lr"]})
+    solver.save_checkpoint({**state, "schedulers": old}, first["last"])
+    resumed = solver.train(config, "srgan")
+    a, b = _weights(straight["last"]), _weights(resumed["last"])
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [e["lr"] for e in resumed["history"]] == pytest.approx([1e-4, 1e-5])
+
+
 def test_srgan_starts_from_srresnet_and_decays_lr(tiny_root):
     config = tiny_config(tiny_root, "two-phase", srresnet_epochs=1)
     with pytest.raises(FileNotFoundError, match="srresnet"):
@@ -93,24 +115,24 @@ def test_srgan_starts_from_srresnet_and_decays_lr(tiny_root):
 
 
 def test_one_gan_iteration_follows_the_paper():
-    """One batch of train_srgan_epoch equals the losses and updates written out from the paper's formulas:
+    """One update of Trainer.step equals the losses and updates written out from the paper's formulas:
     D step on BCE(D(HR), 1) + BCE(D(SR), 0) with SR detached; then G step on MSE + 1e-3 * BCE(D(SR), 1)
     through the updated, frozen D."""
     import copy
 
-    from torch.nn.functional import binary_cross_entropy_with_logits as bce, mse_loss
+    from torch.nn.functional import binary_cross_entropy_with_logits as bce
+    from torch.nn.functional import mse_loss
 
-    from models import Discriminator, Generator
     torch.manual_seed(0)
-    generator, discriminator = Generator(n_blocks=1, channels=8), Discriminator(channels=8, dense_features=16)
+    config = solver.default_config(n_blocks=1, channels=8, discriminator_channels=8, discriminator_dense=16,
+                                   content_loss="mse", srgan_lr=1e-3, amp=False, channels_last=False)
+    trainer = solver.Trainer(config, "srgan", torch.device("cpu"))
+    generator, discriminator = trainer.generator, trainer.discriminator
     lr, hr = torch.rand(4, 3, 8, 8), torch.rand(4, 3, 32, 32) * 2 - 1
     g_ref, d_ref = copy.deepcopy(generator), copy.deepcopy(discriminator)
-    opt_g, opt_d = (torch.optim.Adam(m.parameters(), 1e-3) for m in (generator, discriminator))
     ref_opt_g, ref_opt_d = (torch.optim.Adam(m.parameters(), 1e-3) for m in (g_ref, d_ref))
 
-    summary = solver.train_srgan_epoch(generator, discriminator, [(lr, hr)], opt_g, opt_d, ContentLoss("mse"),
-                                       1e-3, torch.amp.GradScaler("cpu", enabled=False), None,
-                                       torch.device("cpu"), 1, progress=False)
+    summary = trainer.step(lr, hr)
 
     sr = g_ref(lr)
     real, fake = d_ref(hr), d_ref(sr.detach())
@@ -249,7 +271,7 @@ def test_batch_norm_synchronised_exactly_under_torchrun_on_cuda(tmp_path):
     assert not ddp(True, "cuda").syncs_batch_norm(solver.default_config(sync_batch_norm=False))
 
     # A synchronised generator saves the keys of plain BatchNorm2d: its checkpoints load for inference.
-    from evaluation import load_generator
+    from inference import load_generator
     from models import Generator
     synced = torch.nn.SyncBatchNorm.convert_sync_batchnorm(Generator(n_blocks=2, channels=16))
     assert any(isinstance(m, torch.nn.SyncBatchNorm) for m in synced.modules())
