@@ -21,7 +21,6 @@ Importable functions: ``scan_data_root``, ``write_data_lists``, ``read_data_list
 ``main``.
 """
 import argparse
-import csv
 import os
 import sys
 from dataclasses import dataclass, field
@@ -30,14 +29,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from datasets import CSV_COLUMNS, read_data_list  # noqa: F401 (read_data_list: also importable from here)
 from imresize import imresize
-from utils import load_image, modcrop, run_main, save_image, write_csv
+from utils import DEFAULT_TEST_SETS, SCALE, load_image, lr_size, modcrop, run_main, save_image, write_csv
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
-CSV_COLUMNS = ("hr_path", "lr_path", "hr_height", "hr_width")
-DIV2K_VALID = "DIV2K-valid"
-DEFAULT_TEST_SETS = (DIV2K_VALID, "Set5", "Set14", "B100", "Urban100")
-DEFAULT_SCALE = 4
+DIV2K_VALID = DEFAULT_TEST_SETS[0]
 
 # scikit-image's colour sample photographs that load without a network download (scikit-image 0.26); its
 # gray ones are left out: a model trained mostly on gray images gives nearly gray results.
@@ -98,7 +95,7 @@ def read_image_size(path, verify=True):
     return height, width
 
 
-def lr_folder_for(hr_folder, scale=DEFAULT_SCALE):
+def lr_folder_for(hr_folder, scale=SCALE):
     """The LR folder that goes with an HR folder: ``.../X/HR`` -> ``.../X/LR_bicubic/X4`` and
     ``.../DIV2K_train_HR`` -> ``.../DIV2K_train_LR_bicubic/X4``; None for other names."""
     hr_folder = Path(hr_folder)
@@ -109,7 +106,7 @@ def lr_folder_for(hr_folder, scale=DEFAULT_SCALE):
     return None
 
 
-def test_set_folders(data_root, name, scale=DEFAULT_SCALE):
+def test_set_folders(data_root, name, scale=SCALE):
     """``(hr_folder, lr_folder)`` of a test set: DIV2K-valid has the official DIV2K names, any other name
     ``<root>/<name>/HR`` and ``<root>/<name>/LR_bicubic/X4``."""
     root = Path(data_root)
@@ -139,7 +136,7 @@ def _list_image_files(folder, skipped):
     return files
 
 
-def scan_image_folder(hr_folder, lr_folder=None, scale=DEFAULT_SCALE, min_size=None, verify=True):
+def scan_image_folder(hr_folder, lr_folder=None, scale=SCALE, min_size=None, verify=True):
     """List the usable HR (and LR) images of one folder.
 
     Args:
@@ -171,32 +168,12 @@ def scan_image_folder(hr_folder, lr_folder=None, scale=DEFAULT_SCALE, min_size=N
         if lr_path is not None:
             used_lr.add(lr_stem)
         try:
-            height, width = read_image_size(hr_path, verify)
+            rows.append(_checked_row(hr_path, lr_path, scale, min_size, verify))
         except ValueError as error:
-            skipped.append((str(hr_path), str(error).replace(f"{hr_path}: ", "")))
+            skipped.append((str(hr_path), str(error)))
             continue
-        crop_h, crop_w = height - height % scale, width - width % scale
-        if crop_h < scale or crop_w < scale:
-            skipped.append((str(hr_path), f"HR {height}x{width} (HxW) is smaller than the scale {scale}"))
-            continue
-        if min_size is not None and (crop_h < min_size or crop_w < min_size):
-            skipped.append((str(hr_path), f"too small for a {min_size}x{min_size} training crop: HR {height}x{width} "
-                                          f"(HxW), {crop_h}x{crop_w} after modcrop"))
-            continue
-        if lr_path is not None:
-            try:
-                lr_height, lr_width = read_image_size(lr_path, verify)
-            except ValueError as error:
-                skipped.append((str(hr_path), f"its LR file is unusable: {error}"))
-                continue
-            if (lr_height, lr_width) != (height // scale, width // scale):
-                skipped.append((str(hr_path), f"LR {lr_path} is {lr_height}x{lr_width} (HxW) but HR {height}x{width} "
-                                              f"needs {height // scale}x{width // scale} (floor(HR / {scale}))"))
-                continue
-        elif has_lr_folder:
+        if lr_path is None and has_lr_folder:
             notes.append((str(hr_path), f"no LR file {lr_stem}.* in {lr_folder}: LR will be made with imresize"))
-        rows.append({"hr_path": os.path.abspath(hr_path), "lr_path": os.path.abspath(lr_path) if lr_path else "",
-                     "hr_height": height, "hr_width": width})
 
     for lr_stem in sorted(set(lr_files) - used_lr):
         skipped.append((str(lr_files[lr_stem]), f"LR file with no HR image (expected <name>x{scale}.* with <name>.* "
@@ -204,8 +181,34 @@ def scan_image_folder(hr_folder, lr_folder=None, scale=DEFAULT_SCALE, min_size=N
     return rows, skipped, notes
 
 
+def _checked_row(hr_path, lr_path, scale, min_size, verify):
+    """The data-list row of one HR image (and its LR file, or None); ``ValueError`` with the reason to skip it:
+    unreadable, smaller than the scale or the training crop, or an LR whose size is not ``floor(HR / scale)``."""
+    try:
+        height, width = read_image_size(hr_path, verify)
+    except ValueError as error:
+        raise ValueError(str(error).replace(f"{hr_path}: ", "")) from error
+    crop_h, crop_w = height - height % scale, width - width % scale
+    if crop_h < scale or crop_w < scale:
+        raise ValueError(f"HR {height}x{width} (HxW) is smaller than the scale {scale}")
+    if min_size is not None and (crop_h < min_size or crop_w < min_size):
+        raise ValueError(f"too small for a {min_size}x{min_size} training crop: HR {height}x{width} (HxW), "
+                         f"{crop_h}x{crop_w} after modcrop")
+    if lr_path is not None:
+        try:
+            lr_height, lr_width = read_image_size(lr_path, verify)
+        except ValueError as error:
+            raise ValueError(f"its LR file is unusable: {error}") from error
+        expected = lr_size((height, width), scale)
+        if (lr_height, lr_width) != expected:
+            raise ValueError(f"LR {lr_path} is {lr_height}x{lr_width} (HxW) but HR {height}x{width} needs "
+                             f"{expected[0]}x{expected[1]} (floor(HR / {scale}))")
+    return {"hr_path": os.path.abspath(hr_path), "lr_path": os.path.abspath(lr_path) if lr_path else "",
+            "hr_height": height, "hr_width": width}
+
+
 def scan_data_root(data_root, test_sets=DEFAULT_TEST_SETS, train_folders=None, val_images=10, crop_size=96,
-                   scale=DEFAULT_SCALE, verify=True, log=print):
+                   scale=SCALE, verify=True, log=print):
     """Find the training, validation and test images under ``data_root`` (layout: module docstring).
 
     Args:
@@ -240,7 +243,18 @@ def scan_data_root(data_root, test_sets=DEFAULT_TEST_SETS, train_folders=None, v
         summary.notes += notes
         log(f"{label}: {len(rows)} images" + (f", {len(skipped)} skipped" if skipped else ""))
 
-    # Training folders, in the given order; files sorted by name inside each.
+    folders = _scan_train_folders(root, train_folders, crop_size, scale, verify, summary, report, log)
+    div2k_valid_rows = _scan_test_sets(root, test_sets, scale, verify, summary, report, log)
+    _choose_validation(summary, val_images, div2k_valid_rows)
+    if not summary.train and not summary.errors:
+        summary.errors.append(f"no usable training images under {summary.data_root} "
+                              f"(training folders: {', '.join(str(f) for f in folders) or 'none found'})")
+    return summary
+
+
+def _scan_train_folders(root, train_folders, crop_size, scale, verify, summary, report, log):
+    """Add the training folders' rows (in the given order; files sorted by name) to ``summary.train``;
+    returns the folders."""
     folders = default_train_folders(root) if train_folders is None else [root / folder for folder in train_folders]
     for folder in folders:  # root / absolute path == the absolute path
         if not folder.is_dir():
@@ -251,8 +265,12 @@ def scan_data_root(data_root, test_sets=DEFAULT_TEST_SETS, train_folders=None, v
         rows, skipped, notes = scan_image_folder(folder, lr_folder, scale, min_size=crop_size, verify=verify)
         summary.train += rows
         report(f"train folder {folder}", rows, skipped, notes)
+    return folders
 
-    # Test sets. DIV2K-valid is scanned when present even if not named, as it provides val.csv.
+
+def _scan_test_sets(root, test_sets, scale, verify, summary, report, log):
+    """Add each test set's rows to ``summary.test_sets`` (or its name to ``missing_test_sets``); DIV2K-valid is
+    scanned when present even if not named, as it provides val.csv. Returns DIV2K-valid's rows (or None)."""
     names = list(dict.fromkeys(test_sets))
     div2k_valid_rows = None
     for name in names + ([DIV2K_VALID] if DIV2K_VALID not in names else []):
@@ -273,31 +291,32 @@ def scan_data_root(data_root, test_sets=DEFAULT_TEST_SETS, train_folders=None, v
         else:
             summary.missing_test_sets.append(name)
             report(f"test set {name}: no usable images in {hr_folder}; no CSV written", rows, skipped, notes)
+    return div2k_valid_rows
 
-    # Validation list.
+
+def _choose_validation(summary, val_images, div2k_valid_rows):
+    """Fill ``summary.val``: the first ``val_images`` of DIV2K-valid when present, else the last training images,
+    held out (an error in ``summary.errors`` when that would leave fewer training images than it takes)."""
     if val_images > 0 and div2k_valid_rows:
         summary.val = div2k_valid_rows[:val_images]
         summary.val_source = f"the first {len(summary.val)} images of {DIV2K_VALID}"
     elif val_images > 0 and summary.train:
-        if len(summary.train) < 2 * val_images:
-            summary.errors.append(f"only {len(summary.train)} training images: holding out {val_images} for "
-                                  f"validation would leave {max(len(summary.train) - val_images, 0)} to train on (use "
-                                  f"--val-images {len(summary.train) // 2} or fewer)")
+        count = len(summary.train)
+        if count < 2 * val_images:
+            summary.errors.append(f"only {count} training images: holding out {val_images} for validation would "
+                                  f"leave {max(count - val_images, 0)} to train on (use --val-images {count // 2} "
+                                  f"or fewer)")
         else:
             summary.val = summary.train[-val_images:]
             summary.train = summary.train[:-val_images]
             summary.val_source = f"held out: the last {val_images} training images, removed from train.csv"
-    if not summary.train and not summary.errors:
-        summary.errors.append(f"no usable training images under {summary.data_root} "
-                              f"(training folders: {', '.join(str(f) for f in folders) or 'none found'})")
-    return summary
 
 
 # ----------------------------------------------------------------------------------------------
 # Writing and reading the CSV files
 # ----------------------------------------------------------------------------------------------
 def write_data_lists(data_root, output_folder="data_lists", test_sets=DEFAULT_TEST_SETS, train_folders=None,
-                     val_images=10, crop_size=96, scale=DEFAULT_SCALE, verify=True, log=print):
+                     val_images=10, crop_size=96, scale=SCALE, verify=True, log=print):
     """Scan ``data_root`` (see ``scan_data_root`` for the arguments) and write the CSV lists.
 
     Writes ``train.csv``, ``val.csv`` and ``<test set>.csv`` for each test set present into
@@ -341,37 +360,6 @@ def write_data_lists(data_root, output_folder="data_lists", test_sets=DEFAULT_TE
     if summary.notes:
         log(f"  notes: {len(summary.notes)} (above)")
     return summary
-
-
-def read_data_list(csv_path):
-    """Read a CSV written by ``write_data_lists``.
-
-    Returns:
-        A list of dicts ``{'hr_path': str, 'lr_path': str ('' = none), 'hr_height': int, 'hr_width': int}``.
-    Raises:
-        FileNotFoundError / ValueError: naming the CSV (and line), when it is missing or malformed.
-    """
-    csv_path = os.fspath(csv_path)
-    if not os.path.isfile(csv_path):
-        raise FileNotFoundError(f"{csv_path}: data list not found (make it with create_data_lists.py)")
-    with open(csv_path, newline="", encoding="utf-8") as file:
-        reader = csv.DictReader(file)
-        if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
-            raise ValueError(f"{csv_path}: not a data list: header {reader.fieldnames}, expected "
-                             f"{','.join(CSV_COLUMNS)}")
-        rows = []
-        for row in reader:
-            try:
-                if not row["hr_path"] or None in row or None in row.values():
-                    raise ValueError("wrong number of fields or empty hr_path")
-                height, width = int(row["hr_height"]), int(row["hr_width"])
-                if height < 1 or width < 1:
-                    raise ValueError(f"sizes must be positive, got {height}x{width}")
-            except (TypeError, ValueError) as error:
-                raise ValueError(f"{csv_path}, line {reader.line_num}: bad row ({error})") from error
-            rows.append({"hr_path": row["hr_path"], "lr_path": row["lr_path"], "hr_height": height,
-                         "hr_width": width})
-    return rows
 
 
 # ----------------------------------------------------------------------------------------------
@@ -418,10 +406,10 @@ def make_sample_data(root, log=print):
                     continue
                 save_image(hr_path, image)
             if split == "test":
-                lr_path = root / "Sample" / "LR_bicubic" / f"X{DEFAULT_SCALE}" / f"{name}x{DEFAULT_SCALE}.png"
+                lr_path = root / "Sample" / "LR_bicubic" / f"X{SCALE}" / f"{name}x{SCALE}.png"
                 if not lr_path.exists():
-                    hr = modcrop(load_image(hr_path), DEFAULT_SCALE)
-                    save_image(lr_path, imresize(hr, 1 / DEFAULT_SCALE))
+                    hr = modcrop(load_image(hr_path), SCALE)
+                    save_image(lr_path, imresize(hr, 1 / SCALE))
             written[split].append(str(hr_path))
     if not written["train"]:
         raise RuntimeError("no scikit-image sample photograph could be loaded")
@@ -480,8 +468,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.val_images < 0:
         parser.error("--val-images must be >= 0")
-    if args.crop_size < DEFAULT_SCALE or args.crop_size % DEFAULT_SCALE:
-        parser.error(f"--crop-size must be a positive multiple of {DEFAULT_SCALE}")
+    if args.crop_size < SCALE or args.crop_size % SCALE:
+        parser.error(f"--crop-size must be a positive multiple of {SCALE}")
     if args.make_sample_data:
         make_sample_data(args.make_sample_data)
         print(f"next: python create_data_lists.py --data-root {args.make_sample_data} --test-sets Sample "

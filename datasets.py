@@ -28,6 +28,7 @@ float32 ``(3, crop, crop)`` in [-1, 1] (target, like the generator's tanh output
 ``TestDataset`` returns whole images as ``uint8`` numpy arrays (LR ``HxWx3``, modcropped HR
 ``4Hx4Wx3``) for evaluation with ``utils.calc_psnr``/``calc_ssim``.
 """
+import csv
 import math
 import os
 from collections import deque
@@ -36,9 +37,42 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
-from create_data_lists import read_data_list
 from imresize import imresize
-from utils import convert_image, load_image, modcrop
+from utils import SCALE, convert_image, load_image, lr_size, modcrop
+
+# The columns of a data list (create_data_lists.py writes them; read_data_list reads them).
+CSV_COLUMNS = ("hr_path", "lr_path", "hr_height", "hr_width")
+
+
+def read_data_list(csv_path):
+    """Read a CSV written by ``write_data_lists``.
+
+    Returns:
+        A list of dicts ``{'hr_path': str, 'lr_path': str ('' = none), 'hr_height': int, 'hr_width': int}``.
+    Raises:
+        FileNotFoundError / ValueError: naming the CSV (and line), when it is missing or malformed.
+    """
+    csv_path = os.fspath(csv_path)
+    if not os.path.isfile(csv_path):
+        raise FileNotFoundError(f"{csv_path}: data list not found (make it with create_data_lists.py)")
+    with open(csv_path, newline="", encoding="utf-8") as file:
+        reader = csv.DictReader(file)
+        if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
+            raise ValueError(f"{csv_path}: not a data list: header {reader.fieldnames}, expected "
+                             f"{','.join(CSV_COLUMNS)}")
+        rows = []
+        for row in reader:
+            try:
+                if not row["hr_path"] or None in row or None in row.values():
+                    raise ValueError("wrong number of fields or empty hr_path")
+                height, width = int(row["hr_height"]), int(row["hr_width"])
+                if height < 1 or width < 1:
+                    raise ValueError(f"sizes must be positive, got {height}x{width}")
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"{csv_path}, line {reader.line_num}: bad row ({error})") from error
+            rows.append({"hr_path": row["hr_path"], "lr_path": row["lr_path"], "hr_height": height,
+                         "hr_width": width})
+    return rows
 
 
 def _as_rows(list_path_or_rows):
@@ -54,7 +88,7 @@ def _as_rows(list_path_or_rows):
     return rows
 
 
-def load_lr_hr(row, scale=4):
+def load_lr_hr(row, scale=SCALE):
     """Decode one listed image pair.
 
     Args:
@@ -76,7 +110,7 @@ def load_lr_hr(row, scale=4):
     hr = modcrop(hr, scale)
     if hr.shape[0] == 0 or hr.shape[1] == 0:
         raise ValueError(f"{hr_path}: image smaller than the scale {scale}")
-    expected = (hr.shape[0] // scale, hr.shape[1] // scale)
+    expected = lr_size(hr.shape, scale)
     if lr_path:
         lr = load_image(lr_path)
         if lr.shape[:2] != expected:
@@ -108,7 +142,7 @@ class TrainDataset(IterableDataset):
         ``(lr, hr)``: float32 tensors ``(3, crop/scale, crop/scale)`` in [0, 1] and ``(3, crop, crop)`` in [-1, 1].
     """
 
-    def __init__(self, list_path_or_rows, crop_size=96, scale=4, patches_per_image=100, augment=False, seed=0,
+    def __init__(self, list_path_or_rows, crop_size=96, scale=SCALE, patches_per_image=100, augment=False, seed=0,
                  pool_size="all", rank=0, world_size=1):
         super().__init__()
         self.rows = _as_rows(list_path_or_rows)
@@ -215,7 +249,7 @@ class TestDataset(Dataset):
 
     __test__ = False  # not a pytest test class, despite its name
 
-    def __init__(self, list_path_or_rows, scale=4):
+    def __init__(self, list_path_or_rows, scale=SCALE):
         super().__init__()
         self.rows = _as_rows(list_path_or_rows)
         self.scale = scale

@@ -17,6 +17,7 @@ import os
 
 import create_data_lists
 import evaluation
+import inference
 import solver
 import utils
 
@@ -43,7 +44,7 @@ def main(argv=None):
 
     out = args.output
     if args.data_root:
-        data_root, test_sets, val_images = args.data_root, evaluation.DEFAULT_TEST_SETS, 10
+        data_root, test_sets, val_images = args.data_root, utils.DEFAULT_TEST_SETS, 10
     else:
         data_root, test_sets, val_images = os.path.join(out, "sample_data"), ("Sample",), 1
         print(f"1/5 Sample data: scikit-image's photographs -> {data_root}")
@@ -62,9 +63,10 @@ def main(argv=None):
     srgan = solver.train(config, "srgan")
 
     results = os.path.join(out, "results")
-    evaluation.save_figure(utils.plot_training_curves(config.log_folder), os.path.join(results, "training_curves.png"))
+    curves = evaluation.plot_training_curves(config.log_folder)
+    evaluation.save_figure(curves, os.path.join(results, "training_curves.png"))
     print(f"4/5 Testing on {', '.join(test_sets)} -> {results}")
-    models = evaluation.load_models({"srresnet": srresnet["best"], "srgan": srgan["last"]}, device=args.device)
+    models = inference.load_models({"srresnet": srresnet["best"], "srgan": srgan["last"]}, device=args.device)
     summaries = evaluation.evaluate_all(models, lists, datasets=test_sets, max_images=args.max_images,
                                         results_folder=results, device=args.device)
     print(evaluation.metrics_markdown(summaries))
@@ -74,7 +76,7 @@ def main(argv=None):
     if os.path.exists(set_list):
         folder = os.path.join(results, human_set)
         print(f"5/5 Super-resolving every {human_set} image with each model -> {folder}")
-        evaluation.super_resolve_set(models, set_list, folder, max_images=args.max_images, device=args.device)
+        evaluation.compare_set(models, set_list, folder, max_images=args.max_images, device=args.device)
     print(f"Done: {results} holds metrics.csv, metrics.md, training_curves.png and the super-resolved images")
     return 0
 

@@ -1,328 +1,47 @@
-"""Evaluation and visualisation of x4 super-resolution: load a trained generator, super-resolve images of
-any size (tiled when memory is short), measure PSNR/SSIM (and the grid/texture diagnostics) on the test sets, and
-draw comparison figures.
+"""Reporting of x4 super-resolution: PSNR/SSIM tables of the test sets (with the grid/texture diagnostics),
+comparison figures and training curves.
 
-The notebooks ``test.ipynb`` and ``super_resolution.ipynb`` and the command line ``super_resolve.py`` only
-call this module. Images are numpy ``uint8`` arrays ``HxWx3`` (RGB, 0..255) throughout; the generator takes
-LR in ``[0, 1]`` and returns SR in ``[-1, 1]`` (see ``utils.py``), and ``super_resolve`` quantises its
-output to ``uint8`` as if saved to a PNG file, before any metric is computed (REFERENCE.md, protocol step 1).
+The notebooks ``test.ipynb`` and ``super_resolution.ipynb`` call this module and ``inference.py`` (loading
+generators, super-resolving images), one function per step. Images are numpy ``uint8`` arrays ``HxWx3`` (RGB,
+0..255) throughout; the metrics follow README.md, "Evaluation protocol".
 
-Tiled inference gives the whole-image result. With BatchNorm in eval mode the generator is a fixed stack of
-convolutions, pixel shuffles and pointwise functions, so one SR pixel depends only on the LR pixels within a
-finite *receptive-field radius* (``receptive_field_radius``: 40 LR pixels for the paper's 16 blocks: the 9x9
-head conv (4), 33 3x3 convs at LR scale (33), the first upsampling conv (1), the second at x2 scale (1/2,
-rounded up by the pixel shuffle's alignment) and the 9x9 conv at x4 scale (1)). A tile is the LR block to
-produce plus ``overlap`` >= that radius LR pixels of context on each side (clipped at the image border, where
-the zero padding is then the same as for the whole image); its output is cropped to the block. Each kept SR
-value is then computed from exactly the same inputs as without tiling; only the floating-point summation order
-of the convolution kernels may differ (oneDNN/cuDNN pick kernels by input size), which moves values by ~1e-6
-(~1e-4 grey levels) and so can flip a uint8 rounding by one grey level, only for a value that close to .5.
-tests/test_evaluation.py checks this on real images: float difference <= 1e-5, uint8 at most 1 grey level
-(4 of 196,608 values with a 16-channel model; identical with the paper's generator).
-
-Public functions: ``load_generator``, ``load_models``, ``receptive_field_radius``, ``super_resolve``,
-``bicubic_upscale``, ``upscale``, ``evaluate_dataset``, ``evaluate_all``, ``metrics_markdown``, ``write_metrics``,
-``format_psnr_ssim``, ``format_grid_texture``, ``display_name``, ``load_example``, ``auto_zoom_box``,
-``compare_figure``, ``save_figure``, ``figure_preview``, ``super_resolve_set``.
+Public functions: tables ``evaluate_dataset``, ``evaluate_all``, ``metrics_markdown``, ``write_metrics``,
+``format_psnr_ssim``, ``format_grid_texture``, ``display_name``; figures ``load_example``, ``auto_zoom_box``,
+``compare_figure``, ``save_figure``, ``figure_preview``, ``compare_set``, ``plot_training_curves``.
 """
+import csv
 import io
-import math
 import os
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image
-from torch import nn
 from tqdm import tqdm
 
 from datasets import TestDataset
-from imresize import imresize
-from models import Generator
-from utils import (atomic_path, calc_psnr, calc_spectral_scores, calc_ssim, convert_image, get_device, load_checkpoint,
-                   load_image, modcrop, save_image, write_csv)
+from inference import super_resolve, super_resolve_set
+from utils import (
+    DEFAULT_TEST_SETS,
+    SCALE,
+    as_rgb,
+    atomic_path,
+    calc_psnr,
+    calc_spectral_scores,
+    calc_ssim,
+    convert_image,
+    load_image,
+    modcrop,
+    write_csv,
+)
 
-SCALE = 4
-DEFAULT_TEST_SETS = ("DIV2K-valid", "Set5", "Set14", "B100", "Urban100")
 # grid, texture (utils.calc_grid_score / calc_texture_score, HR = 1) follow the older columns, which keep their order.
 METRICS_COLUMNS = ("model", "dataset", "psnr", "ssim", "images", "grid", "texture")
 PER_IMAGE_COLUMNS = ("name", "psnr", "ssim", "seconds", "grid", "texture")
 DISPLAY_NAMES = {"bicubic": "Bicubic", "srresnet": "SRResNet", "srgan": "SRGAN", "baseline": "GAN from scratch",
                  "lr": "LR", "hr": "HR"}
-
-# Automatic tiling on the CPU: above this many LR pixels, tiles of CPU_TILE_SIZE x CPU_TILE_SIZE LR pixels.
-# Untiled inference of the paper's generator peaks at about 9 KB of memory per LR pixel (the x4 feature
-# maps, see benchmarks/bench_tiling.py): 500,000 LR pixels (a 2828x2828 output) stay below ~4.5 GB.
-CPU_MAX_UNTILED_LR_PIXELS = 500_000
-CPU_TILE_SIZE = 256
-# On CUDA the whole image is tried first; after an out-of-memory error, these tile sizes in turn.
-CUDA_FALLBACK_TILE_SIZES = (512, 256, 128, 64, 32)
-
-# Modules that act on each pixel separately (no spatial extent) once the network is in eval mode.
-_POINTWISE_MODULES = (nn.BatchNorm2d, nn.PReLU, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.Identity)
-
-
-# ----------------------------------------------------------------------------------------------
-# Loading generators
-# ----------------------------------------------------------------------------------------------
-def _strip_prefixes(state_dict):
-    """Remove the ``module.`` (DataParallel/DDP) and ``_orig_mod.`` (torch.compile) key prefixes."""
-    cleaned = {}
-    for key, value in state_dict.items():
-        for prefix in ("module.", "_orig_mod."):
-            while key.startswith(prefix):
-                key = key[len(prefix):]
-        cleaned[key] = value
-    return cleaned
-
-
-def _infer_model_config(state_dict):
-    """The ``Generator`` arguments that a generator state_dict was made with (None if not a generator's)."""
-    if "head.0.weight" not in state_dict or "head.1.weight" not in state_dict:
-        return None
-    blocks = {key.split(".")[1] for key in state_dict if key.startswith("body.") and ".body." in key}
-    upsamplers = {key.split(".")[1] for key in state_dict if key.startswith("tail.") and ".body.0.weight" in key}
-    return {"n_blocks": len(blocks), "channels": int(state_dict["head.0.weight"].shape[0]),
-            "scale": 2 ** len(upsamplers), "prelu_per_channel": state_dict["head.1.weight"].numel() > 1}
-
-
-def load_generator(checkpoint_path, device=None):
-    """Build the generator stored in a checkpoint, in eval mode.
-
-    Args:
-        checkpoint_path: a file written by the trainer (a dict with ``'generator'``: state_dict and
-            ``'config'``: ``{'model': Generator arguments, ...}``), or a bare generator state_dict (its
-            architecture is then read from the tensor shapes). ``module.``/``_orig_mod.`` key prefixes
-            (DDP, torch.compile) are accepted.
-        device: ``'cpu'``, ``'cuda'``, a ``torch.device``, or None/'auto' (CUDA when available).
-    Returns:
-        ``models.Generator`` in eval mode on ``device``.
-    Raises:
-        FileNotFoundError: naming the file, when it does not exist.
-        ValueError: naming the file and the problem, when it is corrupt, not a generator checkpoint (e.g. a
-            discriminator state_dict, no ``'generator'`` entry), or its weights do not fit the architecture or
-            are not finite (NaN/inf).
-    """
-    path = os.fspath(checkpoint_path)
-    checkpoint = load_checkpoint(path)  # FileNotFoundError / ValueError naming the file
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f"{path}: not a generator checkpoint (a {type(checkpoint).__name__}, expected a dict)")
-
-    config = {}
-    if "generator" in checkpoint:
-        state_dict = checkpoint["generator"]
-        if not isinstance(state_dict, dict) or not state_dict:
-            raise ValueError(f"{path}: its 'generator' entry is {type(state_dict).__name__}, not a state_dict")
-        config = dict((checkpoint.get("config") or {}).get("model") or {})
-    elif checkpoint and all(isinstance(value, torch.Tensor) for value in checkpoint.values()):
-        state_dict = checkpoint
-    else:
-        keys = ", ".join(sorted(map(str, checkpoint))[:6]) or "none"
-        raise ValueError(f"{path}: not a generator checkpoint: no 'generator' entry (keys: {keys})")
-
-    state_dict = _strip_prefixes(state_dict)
-    broken = [key for key, value in state_dict.items() if value.is_floating_point() and not value.isfinite().all()]
-    if broken:
-        raise ValueError(f"{path}: weights not finite (NaN or inf) in {len(broken)} tensor(s), e.g. {broken[0]}: "
-                         f"training diverged before this checkpoint; use an earlier one")
-    inferred = _infer_model_config(state_dict)
-    if inferred is None:
-        keys = ", ".join(list(state_dict)[:4])
-        raise ValueError(f"{path}: the weights are not a Generator's (keys start {keys}; expected head.0.weight, "
-                         f"body..., tail...): is it a discriminator or another model?")
-    arguments = {**inferred, **{key: config[key] for key in inferred if key in config}}
-    try:
-        generator = Generator(**arguments)
-        generator.load_state_dict(state_dict)
-    except (RuntimeError, ValueError, TypeError) as error:
-        first_lines = " ".join(str(error).split("\n")[:4])
-        raise ValueError(f"{path}: the generator weights do not fit Generator({arguments}): {first_lines}") from error
-    return generator.to(get_device(device)).eval()
-
-
-def load_models(checkpoints, device=None, include_bicubic=True):
-    """Load the generators to compare, skipping absent ones with a printed note.
-
-    Args:
-        checkpoints: dict name -> checkpoint path, e.g. ``{'srresnet': 'checkpoints/srresnet.pth', 'srgan':
-            None}``. A None or missing path is skipped (printed); a file that exists but is not a usable
-            generator checkpoint raises (see ``load_generator``): a wrong file should not pass unnoticed.
-        device: as in ``load_generator``.
-        include_bicubic: put ``'bicubic': None`` (the bicubic baseline) first.
-    Returns:
-        dict name -> ``Generator`` (or None for ``'bicubic'``), in the order given.
-    """
-    loaded = {"bicubic": None} if include_bicubic else {}
-    for name, path in checkpoints.items():
-        if path is None or not os.path.isfile(os.fspath(path)):
-            reason = "no checkpoint given" if path is None else f"{path} not found"
-            print(f"note: {name} skipped ({reason})")
-            continue
-        loaded[name] = load_generator(path, device)
-        print(f"{name}: loaded {path}")
-    return loaded
-
-
-# ----------------------------------------------------------------------------------------------
-# Super-resolving one image
-# ----------------------------------------------------------------------------------------------
-def receptive_field_radius(generator):
-    """The LR receptive-field radius ``r`` of a generator in eval mode.
-
-    Every SR pixel of the ``scale x scale`` block over LR pixel ``(i, j)`` depends only on the LR pixels
-    ``(i + di, j + dj)`` with ``|di|, |dj| <= r``. Computed exactly by following the dependency interval of
-    each output sub-pixel position backwards through the convolutions (``+-(k - 1) / 2``) and pixel shuffles
-    (``floor(. / f)``), taken in module order (head, body, tail: the long skip only adds a shorter path).
-    The paper's generator gives 40. Raises ``ValueError`` for a layer whose extent is unknown here.
-    """
-    layers = []
-    for module in generator.modules():
-        if list(module.children()) or isinstance(module, _POINTWISE_MODULES):
-            continue  # a container, or a layer without spatial extent
-        if isinstance(module, nn.PixelShuffle):
-            layers.append(("shuffle", module.upscale_factor))
-        elif isinstance(module, nn.Conv2d):
-            size = module.kernel_size[0]
-            if (module.kernel_size != (size, size) or size % 2 == 0 or module.stride != (1, 1)
-                    or module.dilation != (1, 1) or module.padding != (size // 2, size // 2)):
-                raise ValueError(f"receptive_field_radius: unsupported convolution {module}")
-            layers.append(("conv", size // 2))
-        else:
-            raise ValueError(f"receptive_field_radius: unknown spatial extent of layer {module}")
-    scale = math.prod(factor for kind, factor in layers if kind == "shuffle")
-    radius = 0
-    for position in range(scale):  # sub-pixel position of an output pixel inside its LR pixel's block
-        low = high = position
-        for kind, value in reversed(layers):
-            if kind == "conv":
-                low, high = low - value, high + value
-            else:
-                low, high = low // value, high // value
-        radius = max(radius, -low, high)
-    return radius
-
-
-def _generator_scale(generator):
-    return getattr(generator, "scale", None) or math.prod(
-        module.upscale_factor for module in generator.modules() if isinstance(module, nn.PixelShuffle))
-
-
-def _balanced_tiles(length, tile_size):
-    """Split ``range(length)`` into ``ceil(length / tile_size)`` nearly equal ``(start, stop)`` blocks."""
-    count = math.ceil(length / tile_size)
-    bounds = [round(i * length / count) for i in range(count + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
-
-
-def generate(generator, lr, tile_size=0, tile_overlap=None):
-    """Run the generator on one LR tensor, whole or in tiles, and return its float output on the CPU.
-
-    Args:
-        generator: in eval mode; its device is used.
-        lr: float tensor ``(1, 3, h, w)`` in ``[0, 1]``, on the generator's device.
-        tile_size: 0 = whole image; else the side of the LR blocks produced per tile (each tile's input is
-            the block plus ``tile_overlap`` LR pixels on each side, clipped at the image border).
-        tile_overlap: LR pixels of context; None = ``receptive_field_radius(generator)`` (exact result).
-    Returns:
-        float tensor ``(1, 3, scale*h, scale*w)`` in ``[-1, 1]`` on the CPU.
-    """
-    with torch.no_grad():
-        if not tile_size:
-            return generator(lr).float().cpu()
-        overlap = receptive_field_radius(generator) if tile_overlap is None else int(tile_overlap)
-        scale = _generator_scale(generator)
-        _, _, height, width = lr.shape
-        sr = torch.empty(1, 3, height * scale, width * scale)
-        for y0, y1 in _balanced_tiles(height, tile_size):
-            for x0, x1 in _balanced_tiles(width, tile_size):
-                in_y0, in_y1 = max(0, y0 - overlap), min(height, y1 + overlap)
-                in_x0, in_x1 = max(0, x0 - overlap), min(width, x1 + overlap)
-                tile = generator(lr[:, :, in_y0:in_y1, in_x0:in_x1])
-                top, left = (y0 - in_y0) * scale, (x0 - in_x0) * scale
-                sr[:, :, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = (
-                    tile[:, :, top:top + (y1 - y0) * scale, left:left + (x1 - x0) * scale].float().cpu())
-        return sr
-
-
-def _generate_auto(generator, lr, tile_overlap):
-    """``generate`` with the tiling chosen from the available memory (see the module constants)."""
-    if lr.device.type == "cuda":
-        return _generate_with_oom_fallback(generator, lr, tile_overlap)
-    too_big = lr.shape[2] * lr.shape[3] > CPU_MAX_UNTILED_LR_PIXELS
-    return generate(generator, lr, CPU_TILE_SIZE if too_big else 0, tile_overlap)
-
-
-def _generate_with_oom_fallback(generator, lr, tile_overlap):
-    """The whole image first; after a CUDA out-of-memory error, ever smaller tiles."""
-    for tile_size in (0,) + CUDA_FALLBACK_TILE_SIZES:
-        out_of_memory = False
-        try:
-            return generate(generator, lr, tile_size, tile_overlap)
-        except torch.cuda.OutOfMemoryError:
-            out_of_memory = True  # retried outside the except block, so the failed attempt's memory is freed
-        if out_of_memory:
-            torch.cuda.empty_cache()
-    raise RuntimeError(f"CUDA out of memory even with {CUDA_FALLBACK_TILE_SIZES[-1]}-pixel tiles "
-                       f"(LR {lr.shape[2]}x{lr.shape[3]}); use device='cpu'")
-
-
-def super_resolve(generator, lr_image, tile_size=None, tile_overlap=None, device=None):
-    """Super-resolve one image with a generator (batch 1, eval mode, no gradients).
-
-    Args:
-        generator: a ``models.Generator`` (its train/eval mode is restored afterwards).
-        lr_image: ``uint8`` array ``HxWx3`` (RGB) or ``HxW`` (gray, used as R = G = B), or a PIL image. Any
-            size from 1x1 up; for other formats read the file with ``utils.load_image``.
-        tile_size: None = automatic (whole image, unless it is large on the CPU or does not fit on the GPU);
-            0 = always the whole image; N > 0 = tiles producing N x N LR pixels each.
-        tile_overlap: LR pixels of context around each tile; None = the receptive-field radius, which makes
-            the tiled result equal to the whole-image one (module docstring). Smaller values approximate.
-        device: None = the generator's device; else the generator is moved there.
-    Returns:
-        ``uint8`` array ``(scale*H)x(scale*W)x3``: the SR image clamped and rounded as if saved to PNG.
-    """
-    if device is not None:
-        generator.to(get_device(device))
-    parameter = next(generator.parameters(), None)
-    model_device = parameter.device if parameter is not None else torch.device("cpu")
-    source = "uint8" if isinstance(lr_image, np.ndarray) else "pil"
-    lr = convert_image(lr_image, source, "[0, 1]").unsqueeze(0).to(model_device)
-
-    was_training = generator.training
-    generator.eval()
-    try:
-        if tile_size is None:
-            sr = _generate_auto(generator, lr, tile_overlap)
-        else:
-            if tile_size < 0:
-                raise ValueError(f"tile_size must be None, 0 or positive, got {tile_size}")
-            sr = generate(generator, lr, tile_size, tile_overlap)
-    finally:
-        generator.train(was_training)
-    if not sr.isfinite().all():
-        raise FloatingPointError("the generator's output is not finite (NaN or inf): its weights are broken")
-    return convert_image(sr[0], "[-1, 1]", "uint8")
-
-
-def bicubic_upscale(lr_image, scale=SCALE):
-    """The bicubic baseline: MATLAB-exact ``imresize(lr, scale)``.
-
-    ``uint8`` ``HxWx3`` (or ``HxW`` gray, used as R = G = B) -> ``uint8`` ``(scale*H)x(scale*W)x3``.
-    """
-    lr_image = np.asarray(lr_image)
-    if lr_image.ndim == 2:
-        lr_image = np.repeat(lr_image[:, :, None], 3, axis=2)
-    return imresize(lr_image, scale)
-
-
-def upscale(model, lr_image, tile_size=None, device=None):
-    """``bicubic_upscale(lr_image)`` when ``model`` is None, else ``super_resolve(model, lr_image, ...)``."""
-    if model is None:
-        return bicubic_upscale(lr_image)
-    return super_resolve(model, lr_image, tile_size=tile_size, device=device)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -337,10 +56,10 @@ def _summary(model_name, dataset_name, rows, note=""):
 
 
 def _score(model, item, tile_size, device, hr_path):
-    """Upscale one test item and score it: ``{'name', 'psnr', 'ssim', 'seconds' (upscaling only), 'grid',
+    """Super-resolve one test item and score it: ``{'name', 'psnr', 'ssim', 'seconds' (upscaling only), 'grid',
     'texture'}``."""
     start = time.perf_counter()
-    sr = upscale(model, item["lr"], tile_size, device)
+    sr = super_resolve(model, item["lr"], tile_size, device)
     seconds = time.perf_counter() - start
     try:
         grid, texture = calc_spectral_scores(sr, item["hr"], SCALE)
@@ -389,20 +108,20 @@ def _evaluate_models_on_set(models, list_path, dataset_name, max_images=None, ti
 
 def evaluate_dataset(model, list_path, dataset_name, model_name=None, max_images=None, tile_size=None,
                      device=None, results_folder=None, progress=True):
-    """PSNR and SSIM of one model on one test set, by the protocol of REFERENCE.md, and the grid and texture scores.
+    """PSNR and SSIM of one model on one test set, and the grid and texture scores (README.md, "Evaluation protocol").
 
     Each SR image (``uint8``) is compared with the modcropped HR on the Y channel (BT.601 as MATLAB), with a
     4-pixel border cropped (``utils.calc_psnr``/``calc_ssim``, and the spectral diagnostics ``calc_grid_score``/
     ``calc_texture_score``: HR = 1), then averaged over the set.
 
     Args:
-        model: a generator, or None for the bicubic baseline (``bicubic_upscale``).
+        model: a generator, or None for the bicubic baseline (see ``inference.super_resolve``).
         list_path: the set's CSV from ``create_data_lists.py``. A missing or empty list gives 0 images and NaN
             metrics (and a printed note), never an error, so a missing set shows in the tables.
         dataset_name: the set's name in the results, e.g. ``'Set5'``.
         model_name: the model's name in the results; default ``'bicubic'`` / ``'model'``.
         max_images: evaluate only the first N images (None = all).
-        tile_size, device: passed to ``super_resolve``.
+        tile_size, device: passed to ``inference.super_resolve``.
         results_folder: if given, the per-image rows go to ``<results_folder>/per_image/<model>_<set>.csv``.
         progress: show a tqdm progress bar.
     Returns:
@@ -428,7 +147,7 @@ def evaluate_all(models, lists_folder, datasets=DEFAULT_TEST_SETS, max_images=No
         max_images: only the first N images of each set (None = all).
         results_folder: where ``metrics.csv``, ``metrics.md`` and ``per_image/<model>_<set>.csv`` go (None =
             write nothing). The tables are rewritten (atomically) after every set.
-        tile_size, device: passed to ``super_resolve``.
+        tile_size, device: passed to ``inference.super_resolve``.
         progress: tqdm progress bars.
     Returns:
         list of summaries (see ``evaluate_dataset``), one per (model, set), models outer, sets inner.
@@ -512,7 +231,7 @@ def write_metrics(summaries, results_folder="results"):
 
 
 # ----------------------------------------------------------------------------------------------
-# Visualisation
+# Figures
 # ----------------------------------------------------------------------------------------------
 def load_example(image_path=None, hr_path=None, list_path=None, name="butterfly"):
     """One LR image (and its HR when known) to show.
@@ -558,9 +277,7 @@ def auto_zoom_box(image, size=None):
 
 def _to_display_size(image, height, width, label):
     """An ``HxW[x3]`` uint8 image -> RGB at ``height x width``, enlarged by pixel repetition (nearest)."""
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = np.repeat(image[:, :, None], 3, axis=2)
+    image = as_rgb(image)
     factor_y, factor_x = height / image.shape[0], width / image.shape[1]
     if factor_y != factor_x or factor_y != int(factor_y):
         raise ValueError(f"compare_figure: {label!r} is {image.shape[0]}x{image.shape[1]}, not an integer fraction "
@@ -647,38 +364,75 @@ def figure_preview(path, width=900):
     return buffer.getvalue()
 
 
-def super_resolve_set(models, list_path, out_folder, max_images=None, tile_size=None, device=None, zoom_box=None,
-                      progress=True):
+def compare_set(models, list_path, out_folder, max_images=None, tile_size=None, device=None, zoom_box=None,
+                progress=True):
     """Super-resolve every image of a set with every model and draw one comparison figure per image.
 
-    Writes ``<out_folder>/<model>/<name>.png`` (the SR image of each model, bicubic included) and
-    ``<out_folder>/compare_<name>.png`` (LR, each model, HR, with a zoomed crop), e.g. ``results/Set5/...``.
+    Writes ``<out_folder>/<model>/<name>.png`` (the SR image of each model, bicubic included:
+    ``inference.super_resolve_set``) and ``<out_folder>/compare_<name>.png`` (LR, each model, HR, with a zoomed
+    crop), e.g. ``results/Set5/...``.
 
     Args:
-        models: dict name -> generator or None (bicubic), e.g. from ``load_models``.
+        models: dict name -> generator or None (bicubic), e.g. from ``inference.load_models``.
         list_path: the set's CSV list.
         out_folder: the output folder.
         max_images: only the first N images (None = all).
-        tile_size, device: passed to ``super_resolve``.
+        tile_size, device: passed to ``inference.super_resolve``.
         zoom_box: ``(y, x, h, w)`` for every figure, or None to pick the most detailed region of each HR.
         progress: a tqdm progress bar.
     Returns:
         list of ``{'name', 'images': {model: path}, 'figure': path}``.
     """
-    dataset = TestDataset(list_path)
-    count = len(dataset) if max_images is None else min(max_images, len(dataset))
-    out_folder = Path(out_folder)
     written = []
-    for index in tqdm(range(count), desc=out_folder.name, unit="image", disable=not progress):
-        item = dataset[index]
-        panels, paths = {"LR": item["lr"]}, {}
-        for name, model in models.items():
-            sr = upscale(model, item["lr"], tile_size, device)
-            paths[name] = out_folder / name / f"{item['name']}.png"
-            save_image(paths[name], sr)
+    for image in super_resolve_set(models, list_path, out_folder, max_images, tile_size, device, progress):
+        panels = {"LR": image["lr"]}
+        for name, sr in image["sr"].items():
             panels[display_name(name)] = sr
-        panels["HR"] = item["hr"]
-        figure = compare_figure(panels, zoom_box=zoom_box, title=f"{item['name']} (x{SCALE})")
-        figure_path = save_figure(figure, out_folder / f"compare_{item['name']}.png")
-        written.append({"name": item["name"], "images": paths, "figure": figure_path})
+        panels["HR"] = image["hr"]
+        figure = compare_figure(panels, zoom_box=zoom_box, title=f"{image['name']} (x{SCALE})")
+        figure_path = save_figure(figure, Path(out_folder) / f"compare_{image['name']}.png")
+        written.append({"name": image["name"], "images": image["paths"], "figure": figure_path})
     return written
+
+
+# ----------------------------------------------------------------------------------------------
+# Training curves
+# ----------------------------------------------------------------------------------------------
+def plot_training_curves(log_folder, phases=("srresnet", "srgan", "baseline")):
+    """Plot the losses (per iteration, with a running mean) and validation PSNR (per epoch) that
+    ``solver.train`` logged to ``<log_folder>/<phase>_iterations.csv`` / ``<phase>_epochs.csv``.
+
+    Returns a matplotlib Figure made with pyplot (so a notebook shows it), one row per phase that has logs: the
+    losses (log scale) left, the validation PSNR (Y channel, dB) right; None if no phase has logs.
+    """
+    import matplotlib.pyplot as plt
+
+    def read(path):
+        if not os.path.exists(path):
+            return []
+        with open(path, newline="") as file:
+            return list(csv.DictReader(file))
+
+    logged = [(phase, read(os.path.join(log_folder, f"{phase}_iterations.csv")),
+               read(os.path.join(log_folder, f"{phase}_epochs.csv"))) for phase in phases]
+    logged = [entry for entry in logged if entry[1] or entry[2]]
+    if not logged:
+        return None
+    figure, axes = plt.subplots(len(logged), 2, figsize=(12, 3.6 * len(logged)), squeeze=False)
+    for (phase, iterations, epochs), (loss_axis, val_axis) in zip(logged, axes):
+        steps = np.arange(1, len(iterations) + 1)
+        for name in ("content", "loss_g", "loss_d", "adversarial"):
+            if iterations and name in iterations[0]:
+                values = np.array([float(row[name]) for row in iterations])
+                window = max(1, len(values) // 50)
+                smooth = np.convolve(values, np.ones(window) / window, mode="valid")
+                line, = loss_axis.plot(steps, values, alpha=0.25, linewidth=0.8)
+                loss_axis.plot(steps[window - 1:], smooth, color=line.get_color(), label=name)
+        loss_axis.set(title=f"{phase}: training losses", xlabel="iteration", yscale="log")
+        loss_axis.legend(fontsize=8)
+        if epochs:
+            val_axis.plot([int(r["epoch"]) for r in epochs], [float(r["val_psnr"]) for r in epochs], "o-")
+        val_axis.set(title=f"{phase}: validation PSNR (Y, dB)", xlabel="epoch")
+        val_axis.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure

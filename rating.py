@@ -7,7 +7,7 @@ time in random order with the HR original hidden among them, after calibrating o
 1. The page. ``write_rating_page`` writes ``<out>/index.html``, one self-contained file (images embedded as
    PNG data URIs, plain inline JavaScript, no server, no network) and ``<out>/key.csv``, the key from each
    anonymous version id to its method, which is not in the page. ``set_versions`` gathers the versions of a
-   set: the LR enlarged by nearest neighbour, every model's SR image written by ``evaluation.super_resolve_set``
+   set: the LR enlarged by nearest neighbour, every model's SR image written by ``inference.super_resolve_set``
    (``results/Set5/<model>/<name>.png``) and the HR. The page asks for the rater's name, calibrates, shows every
    version at its natural size in a random order of its own for each rater (keys or buttons 1-5), keeps the
    ratings in the browser's localStorage (a reload or a closed tab loses nothing) and ends with a CSV download:
@@ -45,8 +45,8 @@ from PIL import Image
 from scipy import stats
 
 from datasets import TestDataset
-from evaluation import SCALE, display_name
-from utils import atomic_path, load_image, write_csv
+from evaluation import display_name
+from utils import SCALE, atomic_path, load_image, write_csv
 
 SCORES = (1, 2, 3, 4, 5)
 SCORE_LABELS = ("bad", "poor", "fair", "good", "excellent")
@@ -79,8 +79,8 @@ def set_versions(list_path, sr_folder, models, max_images=None):
 
     Args:
         list_path: the set's CSV list (``create_data_lists.py``), for the LR and HR images.
-        sr_folder: where ``evaluation.super_resolve_set`` wrote ``<model>/<name>.png`` (e.g. ``results/Set5``).
-        models: the model names to include (e.g. the keys of ``evaluation.load_models``, bicubic included).
+        sr_folder: where ``inference.super_resolve_set`` wrote ``<model>/<name>.png`` (e.g. ``results/Set5``).
+        models: the model names to include (e.g. the keys of ``inference.load_models``, bicubic included).
         max_images: only the first N images of the list (as ``super_resolve_set``); None = all.
     Returns:
         ``{image name: {method: uint8 HxWx3}}`` with the methods ``nearest``, the models and ``hr``.

@@ -6,7 +6,7 @@ Every INPUT is an image file or a folder (its image files, not its sub-folders).
 ``<output folder>/<input name>_x4.png``. Any image format that ``utils.load_image`` reads works: gray,
 palette, RGBA (alpha dropped), 16-bit; any size. A file that cannot be read or processed is reported with
 its name and the others go on. Exit status: 0 all done, 1 some inputs failed, 2 unusable checkpoint or
-arguments. Large images are processed in exact tiles (see ``evaluation.py``).
+arguments. Large images are processed in exact tiles (see ``inference.py``).
 """
 import argparse
 import os
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from create_data_lists import is_image_file
-from evaluation import load_generator, super_resolve
+from inference import load_generator, super_resolve
 from utils import get_device, load_image, run_main, save_image
 
 
@@ -53,11 +53,12 @@ def collect_inputs(inputs):
 
 
 def check_output_folder(folder):
-    """Make ``folder`` if needed; ``OSError`` naming it when it is a file or cannot be written to."""
+    """``OSError`` naming ``folder`` when it is a file or cannot be written to (it, or the nearest existing folder
+    above it, where it would be made). Makes nothing: ``main`` makes it once the checkpoint has loaded."""
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"{folder}: the output folder is a file")
-    folder.mkdir(parents=True, exist_ok=True)
-    if not os.access(folder, os.W_OK | os.X_OK):
+    existing = next(path for path in (folder.absolute(), *folder.absolute().parents) if path.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise PermissionError(f"{folder}: the output folder is not writable")
 
 
@@ -74,6 +75,7 @@ def main(argv=None):
     try:
         check_output_folder(output_folder)
         generator = load_generator(args.checkpoint, args.device)
+        output_folder.mkdir(parents=True, exist_ok=True)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,5 +1,5 @@
-"""Small shared helpers: reading and converting images, the PSNR/SSIM metrics and spectral grid/texture scores,
-checkpoints.
+"""Small shared helpers: the scale and test sets (``SCALE``, ``DEFAULT_TEST_SETS``), reading and converting images,
+the PSNR/SSIM metrics and spectral grid/texture scores, checkpoints.
 
 Image representations used everywhere in this project (``convert_image`` goes between any two):
 
@@ -31,6 +31,10 @@ Y_COEFFICIENTS = (65.481 / 255, 128.553 / 255, 24.966 / 255)
 Y_OFFSET = 16.0
 
 REPRESENTATIONS = ("pil", "uint8", "[0, 1]", "[-1, 1]", "imagenet", "y")
+
+# The project's super-resolution factor, and its test sets (each a data list <lists>/<set>.csv) in table order.
+SCALE = 4
+DEFAULT_TEST_SETS = ("DIV2K-valid", "Set5", "Set14", "B100", "Urban100")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -106,7 +110,13 @@ def save_image(path, img):
         Image.fromarray(np.asarray(img, dtype=np.uint8)).save(tmp_path)
 
 
-def modcrop(img, scale=4):
+def lr_size(hr_shape, scale=SCALE):
+    """``(height, width)`` of the LR image that goes with an HR of ``hr_shape`` (``(H, W, ...)``):
+    ``floor(HR / scale)`` in each dimension, as MATLAB ``imresize(hr, 1/scale)`` gives."""
+    return hr_shape[0] // scale, hr_shape[1] // scale
+
+
+def modcrop(img, scale=SCALE):
     """Crop an ``HxW[xC]`` array at the top-left to a multiple of ``scale`` (MATLAB ``modcrop``)."""
     height, width = img.shape[0] - img.shape[0] % scale, img.shape[1] - img.shape[1] % scale
     return img[:height, :width]
@@ -130,7 +140,7 @@ def convert_image(img, source, target):
         return img
 
     if source in ("pil", "uint8"):
-        array = _pil_to_rgb_array(img) if source == "pil" else _as_rgb_uint8(img)
+        array = _pil_to_rgb_array(img) if source == "pil" else as_rgb(img)
         if target == "uint8":
             return array
         if target == "pil":
@@ -164,7 +174,9 @@ def convert_image(img, source, target):
     return Image.fromarray(array)
 
 
-def _as_rgb_uint8(array):
+def as_rgb(array):
+    """A ``uint8`` image ``HxW`` (gray) or ``HxWx3`` -> ``HxWx3`` RGB (gray copied to R = G = B); ``ValueError``
+    for anything else."""
     array = np.asarray(array)
     if array.dtype != np.uint8:
         raise ValueError(f"expected a uint8 image array, got dtype {array.dtype}")
@@ -180,7 +192,7 @@ def _imagenet_stats(like, values):
 
 
 # ----------------------------------------------------------------------------------------------
-# Metrics (the protocol of the published SR tables, see REFERENCE.md)
+# Metrics (the protocol of the published SR tables: README.md, "Evaluation protocol")
 # ----------------------------------------------------------------------------------------------
 def _y_pair(img1, img2, crop_border):
     """Two uint8 RGB (or gray) images -> their float64 Y channels, ``crop_border`` px cut off each side."""
@@ -189,7 +201,8 @@ def _y_pair(img1, img2, crop_border):
         raise ValueError(f"images to compare differ in shape: {img1.shape} and {img2.shape}")
     y1, y2 = convert_image(img1, "uint8", "y"), convert_image(img2, "uint8", "y")
     if crop_border:
-        y1, y2 = y1[crop_border:-crop_border, crop_border:-crop_border], y2[crop_border:-crop_border, crop_border:-crop_border]
+        inside = (slice(crop_border, -crop_border), slice(crop_border, -crop_border))
+        y1, y2 = y1[inside], y2[inside]
     if y1.size == 0:
         raise ValueError(f"image of shape {img1.shape} is too small for a {crop_border}-pixel border crop")
     return y1, y2
@@ -369,45 +382,3 @@ def run_main(main, argv=None):
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"error: {message}", file=sys.stderr)
         return 1
-
-
-# ----------------------------------------------------------------------------------------------
-# Training curves
-# ----------------------------------------------------------------------------------------------
-def plot_training_curves(log_folder, phases=("srresnet", "srgan", "baseline")):
-    """Plot the losses (per iteration, with a running mean) and validation PSNR (per epoch) that
-    ``solver.train`` logged to ``<log_folder>/<phase>_iterations.csv`` / ``<phase>_epochs.csv``.
-
-    Returns a matplotlib Figure with one row per phase that has logs (None if none has).
-    """
-    import matplotlib.pyplot as plt
-
-    def read(path):
-        if not os.path.exists(path):
-            return []
-        with open(path, newline="") as file:
-            return list(csv.DictReader(file))
-
-    logged = [(phase, read(os.path.join(log_folder, f"{phase}_iterations.csv")),
-               read(os.path.join(log_folder, f"{phase}_epochs.csv"))) for phase in phases]
-    logged = [entry for entry in logged if entry[1] or entry[2]]
-    if not logged:
-        return None
-    figure, axes = plt.subplots(len(logged), 2, figsize=(12, 3.6 * len(logged)), squeeze=False)
-    for (phase, iterations, epochs), (loss_axis, val_axis) in zip(logged, axes):
-        steps = np.arange(1, len(iterations) + 1)
-        for name in ("content", "loss_g", "loss_d", "adversarial"):
-            if iterations and name in iterations[0]:
-                values = np.array([float(row[name]) for row in iterations])
-                window = max(1, len(values) // 50)
-                smooth = np.convolve(values, np.ones(window) / window, mode="valid")
-                line, = loss_axis.plot(steps, values, alpha=0.25, linewidth=0.8)
-                loss_axis.plot(steps[window - 1:], smooth, color=line.get_color(), label=name)
-        loss_axis.set(title=f"{phase}: training losses", xlabel="iteration", yscale="log")
-        loss_axis.legend(fontsize=8)
-        if epochs:
-            val_axis.plot([int(r["epoch"]) for r in epochs], [float(r["val_psnr"]) for r in epochs], "o-")
-        val_axis.set(title=f"{phase}: validation PSNR (Y, dB)", xlabel="epoch")
-        val_axis.grid(alpha=0.3)
-    figure.tight_layout()
-    return figure

@@ -33,6 +33,7 @@ def _peak_rss_mib():
 def _make_input(data_root):
     """The LR test image, ``uint8`` 339x510x3."""
     import numpy as np
+
     from imresize import imresize
     from utils import load_image
 
@@ -49,7 +50,8 @@ def worker(tile_size, data_root, output_path):
     sys.path.insert(0, str(REPO))
     import numpy as np
     import torch
-    from evaluation import super_resolve
+
+    from inference import super_resolve
     from models import Generator
 
     torch.manual_seed(0)
@@ -130,7 +132,7 @@ def computed_fraction(tile_size):
     if not tile_size:
         return 1.0
     sys.path.insert(0, str(REPO))
-    from evaluation import _balanced_tiles, receptive_field_radius
+    from inference import _balanced_tiles, receptive_field_radius
     from models import Generator
 
     overlap = receptive_field_radius(Generator())

@@ -1,10 +1,12 @@
 """Validation PSNR of a checkpoint with its running BN statistics vs statistics recomputed over N batches."""
 import sys
+
 import torch
 from torch.optim.swa_utils import update_bn
+
 sys.path.insert(0, "/work/exp")
 from datasets import TrainDataset
-from evaluation import load_generator
+from inference import load_generator
 from solver import validate
 
 train = TrainDataset("/work/exp/data_lists/train.csv", patches_per_image=16, pool_size="all", seed=123)
