@@ -1,12 +1,24 @@
 """Shared pytest fixtures: where the real images live, and small trees made from them."""
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+TEST_DATA = REPO / "tests" / "data"
+
+
+@pytest.fixture(scope="session")
+def test_data():
+    """Set5 (HR and its MATLAB-made LR x4) and MATLAB's imresize answers, shipped in ``tests/data``: always there."""
+    return TEST_DATA
+
+
+@pytest.fixture
+def set_root(request):
+    """``set_root(name)``: the data root that holds test set ``name``: ``tests/data`` for Set5, else the shared
+    images (the test is skipped without them)."""
+    return lambda name: TEST_DATA if (TEST_DATA / name).is_dir() else request.getfixturevalue("shared_data")
 
 
 @pytest.fixture(scope="session")

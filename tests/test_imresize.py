@@ -13,9 +13,9 @@ def _pairs(root, set_name):
 
 
 @pytest.mark.parametrize("set_name, count", [("Set5", 5), ("Set14", 14), ("B100", 100)])
-def test_reproduces_every_matlab_lr_file_bit_for_bit(shared_data, set_name, count):
+def test_reproduces_every_matlab_lr_file_bit_for_bit(set_root, set_name, count):
     checked = 0
-    for hr_path, lr_path in _pairs(shared_data, set_name):
+    for hr_path, lr_path in _pairs(set_root(set_name), set_name):
         hr = np.asarray(Image.open(hr_path))  # keep gray images HxW
         lr = np.asarray(Image.open(lr_path))
         out = imresize(modcrop(hr, 4), scale=0.25)
@@ -25,10 +25,10 @@ def test_reproduces_every_matlab_lr_file_bit_for_bit(shared_data, set_name, coun
     assert checked == count
 
 
-def test_rounding_after_each_pass_matters(shared_data):
+def test_rounding_after_each_pass_matters(test_data):
     """Rounding only at the end (the float path + one final rounding) is not MATLAB's uint8 behaviour."""
-    hr = load_image(shared_data / "Set5" / "HR" / "butterfly.png")
-    lr = load_image(shared_data / "Set5" / "LR_bicubic" / "X4" / "butterflyx4.png")
+    hr = load_image(test_data / "Set5" / "HR" / "butterfly.png")
+    lr = load_image(test_data / "Set5" / "LR_bicubic" / "X4" / "butterflyx4.png")
     once = np.clip(np.floor(imresize(hr.astype(np.float64), scale=0.25) + 0.5), 0, 255).astype(np.uint8)
     assert np.count_nonzero(once != lr) > 0.01 * lr.size
     assert np.array_equal(imresize(hr, scale=0.25), lr)
@@ -40,8 +40,8 @@ def _matlab_cases(root):
     return cases, names
 
 
-def test_matches_all_16_matlab_float_answers(shared_data):
-    cases, names = _matlab_cases(shared_data)
+def test_matches_all_16_matlab_float_answers(test_data):
+    cases, names = _matlab_cases(test_data)
     assert len(names) == 16
     for name in names:
         image = cases[f"{name}_input"]

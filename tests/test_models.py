@@ -50,7 +50,8 @@ def test_truncated_vgg_from_local_file_is_frozen_and_normalises(random_vgg_file)
     reference.load_state_dict(torch.load(random_vgg_file, weights_only=True))
     images = torch.rand(1, 3, 32, 32) * 2 - 1
     unit = (images + 1) / 2
-    normalised = (unit - torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
+    mean, std = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
+    normalised = (unit - mean) / std
     assert torch.allclose(vgg(images), reference.features[:9](normalised), atol=1e-5)
     assert vgg(images).shape == (1, 128, 16, 16)
     assert not any(p.requires_grad for p in vgg.parameters())
@@ -64,7 +65,8 @@ def test_truncated_vgg_accepts_features_only_state_dict(random_vgg_file, tmp_pat
     path = tmp_path / "features.pth"
     torch.save(features, path)
     images = torch.rand(1, 3, 32, 32)
-    assert torch.equal(TruncatedVGG19(5, 4, weights=path)(images), TruncatedVGG19(5, 4, weights=random_vgg_file)(images))
+    from_path, from_fixture = TruncatedVGG19(5, 4, weights=path), TruncatedVGG19(5, 4, weights=random_vgg_file)
+    assert torch.equal(from_path(images), from_fixture(images))
 
 
 def test_missing_vgg_weights_give_a_clear_message(tmp_path, monkeypatch):

@@ -3,12 +3,11 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from reference import BICUBIC_X4
 
 import utils
 from imresize import imresize
 from utils import calc_psnr, calc_ssim, convert_image, load_image, modcrop
-
-from reference import BICUBIC_X4
 
 
 def _bicubic_scores(root, set_name):
@@ -24,15 +23,15 @@ def _bicubic_scores(root, set_name):
 
 
 @pytest.mark.parametrize("set_name", list(BICUBIC_X4))
-def test_bicubic_baseline_matches_reference_table(shared_data, set_name):
-    psnr, ssim = _bicubic_scores(shared_data, set_name)
+def test_bicubic_baseline_matches_reference_table(set_root, set_name):
+    psnr, ssim = _bicubic_scores(set_root(set_name), set_name)
     assert psnr == pytest.approx(BICUBIC_X4[set_name][0], abs=0.005)
     assert ssim == pytest.approx(BICUBIC_X4[set_name][1], abs=0.0005)
 
 
-def test_butterfly_single_image_reference(shared_data):
-    hr = load_image(shared_data / "Set5" / "HR" / "butterfly.png")
-    sr = imresize(load_image(shared_data / "Set5" / "LR_bicubic" / "X4" / "butterflyx4.png"), scale=4)
+def test_butterfly_single_image_reference(test_data):
+    hr = load_image(test_data / "Set5" / "HR" / "butterfly.png")
+    sr = imresize(load_image(test_data / "Set5" / "LR_bicubic" / "X4" / "butterflyx4.png"), scale=4)
     assert calc_psnr(sr, hr) == pytest.approx(22.100, abs=0.001)
     assert calc_ssim(sr, hr) == pytest.approx(0.7375, abs=0.0001)
     # the pitfalls of REFERENCE.md give other numbers: RGB PSNR, no crop, skimage's default SSIM
