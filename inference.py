@@ -32,7 +32,7 @@ from tqdm import tqdm
 from datasets import TestDataset
 from imresize import imresize
 from models import Generator
-from utils import SCALE, as_rgb, convert_image, get_device, load_checkpoint, save_image
+from utils import SCALE, as_rgb, convert_image, generator_weights, get_device, load_checkpoint, save_image
 
 # Automatic tiling on the CPU: above this many LR pixels, tiles of CPU_TILE_SIZE x CPU_TILE_SIZE LR pixels.
 # Untiled inference of the paper's generator peaks at about 9 KB of memory per LR pixel (the x4 feature
@@ -74,7 +74,8 @@ def load_generator(checkpoint_path, device=None):
     """Build the generator stored in a checkpoint, in eval mode.
 
     Args:
-        checkpoint_path: a file written by the trainer (a dict with ``'generator'``: state_dict and
+        checkpoint_path: a file written by the trainer (a dict with ``'generator'``: state_dict, and
+            ``'generator_ema'``, the moving average that is then used, when trained with ``ema_decay``;
             ``'config'``: ``{'model': Generator arguments, ...}``), or a bare generator state_dict (its
             architecture is then read from the tensor shapes). ``module.``/``_orig_mod.`` key prefixes
             (DDP, torch.compile) are accepted.
@@ -94,7 +95,7 @@ def load_generator(checkpoint_path, device=None):
 
     config = {}
     if "generator" in checkpoint:
-        state_dict = checkpoint["generator"]
+        state_dict = generator_weights(checkpoint)
         if not isinstance(state_dict, dict) or not state_dict:
             raise ValueError(f"{path}: its 'generator' entry is {type(state_dict).__name__}, not a state_dict")
         config = dict((checkpoint.get("config") or {}).get("model") or {})

@@ -32,17 +32,18 @@ from easydict import EasyDict
 from torch import nn
 from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from datasets import TestDataset, TrainDataset
 from evaluation import evaluate_dataset
-from models import ContentLoss, Discriminator, Generator
-from utils import get_device, load_checkpoint, run_main, save_checkpoint, write_csv
+from models import ContentLoss, Discriminator, Generator, icnr_
+from utils import generator_weights, get_device, load_checkpoint, run_main, save_checkpoint, write_csv
 
 PHASES = ("srresnet", "srgan", "baseline")
 # What <phase>_best.pth keeps (<phase>_last.pth has everything needed to resume).
-BEST_KEYS = ("phase", "epoch", "config", "generator", "history", "best_psnr")
+BEST_KEYS = ("phase", "epoch", "config", "generator", "generator_ema", "history", "best_psnr")
 
 
 def paper_settings():
@@ -64,6 +65,13 @@ def paper_settings():
         srgan_epochs=40, srgan_lr=1e-4, srgan_lr_decay_epochs=(20,), srgan_lr_schedule="step",
         baseline_epochs=40, baseline_lr=1e-4, baseline_lr_decay_epochs=(20,), baseline_lr_schedule="step",
         content_loss="vgg54", vgg_weights="imagenet", feature_scale=1 / 12.75, adversarial_weight=1e-3,
+        # Options for the adversarial phases, each off (the paper) by default; report.md measures them:
+        # gan_loss "bce" (the paper) or "relativistic" (ESRGAN's RaGAN); d_lr_ratio: D's rate / G's;
+        # generator_bn "batch" (the paper: G's batch norms use batch statistics while training) or "frozen"
+        # (they keep the SRResNet's running statistics); ema_decay: G for inference is an exponential moving
+        # average of its weights (0 = off; BasicSR uses 0.999); icnr_init: ICNR initialisation of the
+        # sub-pixel convolutions of a G that starts from random weights (phase 1 and the baseline)
+        gan_loss="bce", d_lr_ratio=1.0, generator_bn="batch", ema_decay=0.0, icnr_init=False,
         srgan_init=None,  # the phase-1 generator for SRGAN; None: <checkpoint_folder>/srresnet_best.pth
         lr_decay_factor=0.1, beta1=0.9, beta2=0.999,
         # machinery
@@ -95,8 +103,8 @@ def default_config(**overrides):
 
 
 # Settings that are not plain numbers: their allowed values.
-_CHOICES = {"content_loss": ("mse", "vgg22", "vgg54"), **{f"{phase}_lr_schedule": ("step", "cosine")
-                                                          for phase in PHASES}}
+_CHOICES = {"content_loss": ("mse", "vgg22", "vgg54"), "gan_loss": ("bce", "relativistic"),
+            "generator_bn": ("batch", "frozen"), **{f"{phase}_lr_schedule": ("step", "cosine") for phase in PHASES}}
 _OPTIONAL = {"val_max_images": int, "srgan_init": str}  # None allowed
 
 
@@ -116,6 +124,9 @@ def check_config(config):
                          f"and at least {4 * config.scale}")
     if not (0 < config.lr_decay_factor <= 1 and 0 <= config.beta1 < 1 and 0 <= config.beta2 < 1):
         raise ValueError("config: lr_decay_factor must be in (0, 1], beta1 and beta2 in [0, 1)")
+    if not (0 <= config.ema_decay < 1 and config.d_lr_ratio > 0):
+        raise ValueError(f"config: ema_decay must be in [0, 1) (got {config.ema_decay}) and d_lr_ratio > 0 "
+                         f"(got {config.d_lr_ratio})")
 
 
 def _is_valid(key, value, default):
@@ -214,16 +225,25 @@ class Trainer:
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
         self.amp_dtype, self.scaler = amp_settings(config, device)
         self.generator = Generator(**_model_config(config)).to(device, memory_format=self.memory_format)
+        if config.icnr_init:  # a G loaded from a checkpoint later (SRGAN, a resume) is not affected
+            icnr_(self.generator)
         self.discriminator = Discriminator(config.discriminator_channels, config.discriminator_dense).to(
             device, memory_format=self.memory_format) if self.adversarial else None
         self.content_loss = ContentLoss("mse" if phase == "srresnet" else config.content_loss,
                                         vgg_weights=config.vgg_weights, feature_scale=config.feature_scale).to(device)
-        networks = [self.generator] + ([self.discriminator] if self.adversarial else [])
-        self.optimizers = [torch.optim.Adam(net.parameters(), lr=config[f"{phase}_lr"],
-                                            betas=(config.beta1, config.beta2)) for net in networks]
+        networks = [(self.generator, 1.0)] + ([(self.discriminator, config.d_lr_ratio)] if self.adversarial else [])
+        self.optimizers = [torch.optim.Adam(net.parameters(), lr=config[f"{phase}_lr"] * ratio,
+                                            betas=(config.beta1, config.beta2)) for net, ratio in networks]
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lambda epoch: lr_factor(config, phase, epoch))
                            for opt in self.optimizers]
         self.g, self.d = self.generator, self.discriminator
+        # An exponential moving average of G's weights and buffers, updated after every G step.
+        self.ema = AveragedModel(self.generator, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay),
+                                 use_buffers=True) if config.ema_decay else None
+
+    def inference_generator(self):
+        """The generator to validate and to use for inference: the moving average when ``ema_decay`` is set."""
+        return self.ema.module if self.ema is not None else self.generator
 
     def wrap(self, ddp):
         """Use ``ddp``'s wrappers for the forward passes (``_Distributed.wrap``); call after loading weights."""
@@ -250,27 +270,49 @@ class Trainer:
         D step: ``l_D = BCE(D(hr), 1) + BCE(D(G(lr).detach()), 0)``.
         G step: ``l_G = content(G(lr), hr) + adversarial_weight * BCE(D(G(lr)), 1)``, i.e. ``-log D(G(lr))``,
         through the updated D with its weights frozen. Losses from logits (the paper's sigmoid + BCE, stable).
-        Also returns ``d_real``/``d_fake``: D's mean probability of "real" for HR and SR.
+        With ``gan_loss="relativistic"`` (ESRGAN), D judges whether HR looks more real than SR on average:
+        ``l_D = (BCE(D(hr) - mean D(sr), 1) + BCE(D(sr) - mean D(hr), 0)) / 2`` and the adversarial loss is the
+        same with the targets swapped. Also returns ``d_real``/``d_fake``: D's mean sigmoid of HR and SR.
+        After the G step the moving average of G (``ema_decay``) is updated.
         """
         optimizer_g, optimizer_d = self.optimizers
+        relativistic = self.config.gan_loss == "relativistic"
         with self.autocast():
             sr = self.g(lr)
             real_logits, fake_logits = self.d(hr), self.d(sr.detach())
-            loss_d = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                      + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+            loss_d = (_bce(real_logits - fake_logits.mean(), 1) + _bce(fake_logits - real_logits.mean(), 0)) / 2 \
+                if relativistic else _bce(real_logits, 1) + _bce(fake_logits, 0)
         self._update(optimizer_d, loss_d, step_scaler=False)
 
         self.discriminator.requires_grad_(False)
         with self.autocast():
             content = self.content_loss(sr, hr)
             fooled_logits = self.d(sr)
-            adversarial = F.binary_cross_entropy_with_logits(fooled_logits, torch.ones_like(fooled_logits))
+            if relativistic:  # RaGAN: G also makes HR look less real than SR (D's logits of HR, updated D)
+                real_again = self.d(hr).detach()
+                adversarial = (_bce(real_again - fooled_logits.mean(), 0)
+                               + _bce(fooled_logits - real_again.mean(), 1)) / 2
+            else:
+                adversarial = _bce(fooled_logits, 1)
             loss_g = content + self.config.adversarial_weight * adversarial
         self._update(optimizer_g, loss_g)
         self.discriminator.requires_grad_(True)
+        if self.ema is not None:
+            self.ema.update_parameters(self.generator)
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "content": content.item(),
                 "adversarial": adversarial.item(), "d_real": torch.sigmoid(real_logits.float()).mean().item(),
                 "d_fake": torch.sigmoid(fake_logits.float()).mean().item()}
+
+    def _train_mode(self):
+        """Networks in training mode; with ``generator_bn="frozen"`` (adversarial phases) G's batch norms stay in
+        eval mode: they normalise with, and keep, the running statistics G came with."""
+        self.generator.train()
+        if self.adversarial:
+            self.discriminator.train()
+            if self.config.generator_bn == "frozen":
+                for module in self.generator.modules():
+                    if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                        module.eval()
 
     def _update(self, optimizer, loss, step_scaler=True):
         """Backward and optimiser step (with fp16 loss scaling when enabled; the scaler updates once per batch)."""
@@ -288,9 +330,7 @@ class Trainer:
         ``iterations`` and ``lr`` (G's rate in this epoch). ``on_iteration(dict)`` receives each iteration's
         losses (for the log).
         """
-        self.generator.train()
-        if self.adversarial:
-            self.discriminator.train()
+        self._train_mode()
         timer, totals, iteration = {"data": 0.0}, {}, 0
         start = time.perf_counter()
         bar = tqdm(_batches(loader, self.device, self.memory_format, timer), total=len(loader),
@@ -317,7 +357,9 @@ class Trainer:
         return {"generator": self.generator.state_dict(), "optimizer_g": self.optimizers[0].state_dict(),
                 "discriminator": self.discriminator.state_dict() if self.adversarial else None,
                 "optimizer_d": optimizer_d.state_dict() if optimizer_d else None,
-                "schedulers": [s.state_dict() for s in self.schedulers], "scaler": self.scaler.state_dict()}
+                "schedulers": [s.state_dict() for s in self.schedulers], "scaler": self.scaler.state_dict(),
+                **({"generator_ema": self.ema.module.state_dict(), "ema_updates": int(self.ema.n_averaged)}
+                   if self.ema is not None else {})}
 
     def load_state_dict(self, state):
         """Restore what ``state_dict`` saved (exact resume). Checkpoints written before the schedules became
@@ -331,6 +373,14 @@ class Trainer:
             scheduler.load_state_dict({"lr_lambdas": [None], **scheduler_state})
         if state["scaler"] and self.scaler.is_enabled():  # empty when saved without fp16 loss scaling
             self.scaler.load_state_dict(state["scaler"])
+        if self.ema is not None and "generator_ema" in state:
+            self.ema.module.load_state_dict(state["generator_ema"])
+            self.ema.n_averaged.fill_(state["ema_updates"])
+
+
+def _bce(logits, target):
+    """Binary cross-entropy of logits against a constant target (1 = real, 0 = fake)."""
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(target)))
 
 
 def _batches(loader, device, memory_format, timer):
@@ -514,10 +564,10 @@ def _resume_or_start(trainer, config, phase, say):
 def _load_srresnet_weights(generator, path, device):
     """Initialise the SRGAN generator from a phase-1 checkpoint (``ValueError`` naming it when unusable)."""
     state = load_checkpoint(path, map_location=device)
-    if not isinstance(state.get("generator"), dict):
+    if not isinstance(generator_weights(state), dict):
         raise ValueError(f"{path}: not a generator checkpoint (no 'generator' entry)")
     try:
-        generator.load_state_dict(state["generator"])
+        generator.load_state_dict(generator_weights(state))
     except RuntimeError as error:
         raise ValueError(f"{path}: its generator does not fit this config's (n_blocks, channels, scale): "
                          f"{str(error).splitlines()[0]}") from error
@@ -557,7 +607,7 @@ class _Run:
     def end_epoch(self, epoch, summary):
         """Validate (held-out images; none: the latest epoch is the best), write ``_last`` (and ``_best``),
         the logs and one line of progress."""
-        summary["val_psnr"], summary["val_ssim"] = (validate(self.trainer.generator, self.val_path,
+        summary["val_psnr"], summary["val_ssim"] = (validate(self.trainer.inference_generator(), self.val_path,
                                                              self.config.val_max_images)
                                                     if self.has_val else (math.nan, math.nan))
         self.history.append({"epoch": epoch, **summary})

@@ -336,6 +336,12 @@ def save_checkpoint(state, path):
         torch.save(state, tmp_path)
 
 
+def generator_weights(checkpoint):
+    """The generator a training checkpoint is used with: its moving average (``generator_ema``, when it was
+    trained with ``ema_decay``), else ``generator``; None when it has neither."""
+    return checkpoint.get("generator_ema") or checkpoint.get("generator")
+
+
 def load_checkpoint(path, map_location="cpu"):
     """Load a checkpoint written by ``save_checkpoint`` (state_dicts and plain Python values only).
 

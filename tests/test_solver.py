@@ -279,3 +279,93 @@ def test_batch_norm_synchronised_exactly_under_torchrun_on_cuda(tmp_path):
                            tmp_path / "synced.pth")
     loaded = load_generator(tmp_path / "synced.pth", "cpu")
     assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), synced.state_dict().values()))
+
+
+def _tiny_trainer(**overrides):
+    torch.manual_seed(0)
+    config = solver.default_config(n_blocks=1, channels=8, discriminator_channels=8, discriminator_dense=16,
+                                   content_loss="mse", srgan_lr=1e-3, amp=False, channels_last=False, **overrides)
+    return solver.Trainer(config, "srgan", torch.device("cpu"))
+
+
+def test_relativistic_gan_step_follows_esrgan():
+    import copy
+
+    from torch.nn.functional import binary_cross_entropy_with_logits as bce
+    from torch.nn.functional import mse_loss
+    trainer = _tiny_trainer(gan_loss="relativistic", d_lr_ratio=0.5)
+    assert trainer.optimizers[1].param_groups[0]["lr"] == pytest.approx(5e-4)  # D at half G's rate
+    g_ref, d_ref = copy.deepcopy(trainer.generator), copy.deepcopy(trainer.discriminator)
+    ref_opt_g, ref_opt_d = torch.optim.Adam(g_ref.parameters(), 1e-3), torch.optim.Adam(d_ref.parameters(), 5e-4)
+    lr, hr = torch.rand(4, 3, 8, 8), torch.rand(4, 3, 32, 32) * 2 - 1
+    losses = trainer.step(lr, hr)
+
+    ones, zeros = torch.ones(4), torch.zeros(4)
+    sr = g_ref(lr)
+    real, fake = d_ref(hr), d_ref(sr.detach())
+    loss_d = (bce(real - fake.mean(), ones) + bce(fake - real.mean(), zeros)) / 2
+    ref_opt_d.zero_grad()
+    loss_d.backward()
+    ref_opt_d.step()
+    real, fooled = d_ref(hr).detach(), d_ref(sr)
+    loss_g = mse_loss(sr, hr) + 1e-3 * (bce(real - fooled.mean(), zeros) + bce(fooled - real.mean(), ones)) / 2
+    ref_opt_g.zero_grad()
+    loss_g.backward()
+    ref_opt_g.step()
+    assert losses["loss_d"] == pytest.approx(loss_d.item(), rel=1e-5)
+    assert losses["loss_g"] == pytest.approx(loss_g.item(), rel=1e-5)
+    for name, value in trainer.generator.state_dict().items():
+        assert torch.allclose(value, g_ref.state_dict()[name], atol=1e-6), name
+
+
+def test_frozen_generator_batch_norm_keeps_its_statistics(tiny_root):
+    trainer = _tiny_trainer(generator_bn="frozen")
+    before = {k: v.clone() for k, v in trainer.generator.state_dict().items() if "running" in k}
+    trainer.run_epoch([(torch.rand(4, 3, 8, 8), torch.rand(4, 3, 32, 32) * 2 - 1)] * 2, 1, progress=False)
+    after = trainer.generator.state_dict()
+    assert before and all(torch.equal(before[k], after[k]) for k in before)
+    bn = trainer.generator.body[-1]
+    assert not bn.training and bn.weight.grad is not None  # eval-mode statistics, affine still trained
+
+    batch = _tiny_trainer()  # the paper's: batch statistics, running statistics updated
+    batch.run_epoch([(torch.rand(4, 3, 8, 8), torch.rand(4, 3, 32, 32) * 2 - 1)], 1, progress=False)
+    assert not all(torch.equal(before[k], batch.generator.state_dict()[k]) for k in before)
+
+
+def test_moving_average_of_the_generator(tiny_root):
+    trainer = _tiny_trainer(ema_decay=0.9)
+    batches = [(torch.rand(4, 3, 8, 8), torch.rand(4, 3, 32, 32) * 2 - 1) for _ in range(3)]
+    expected = None
+    for lr, hr in batches:
+        trainer.step(lr, hr)
+        weights = {k: v.detach().clone() for k, v in trainer.generator.state_dict().items()
+                   if v.is_floating_point()}
+        expected = weights if expected is None else {k: 0.9 * expected[k] + 0.1 * weights[k] for k in weights}
+    ema = trainer.inference_generator().state_dict()
+    assert all(torch.allclose(ema[k], expected[k], atol=1e-6) for k in expected)
+    assert not torch.equal(ema["head.0.weight"], trainer.generator.state_dict()["head.0.weight"])
+
+    # A checkpoint with the average: inference and an SRGAN start use it; a resume restores it exactly.
+    from inference import load_generator
+    state = trainer.state_dict()
+    assert state["ema_updates"] == 3
+    solver.save_checkpoint({**state, "config": {"model": solver._model_config(trainer.config)}},
+                           tiny_root / "ema.pth")
+    loaded = load_generator(tiny_root / "ema.pth", "cpu").state_dict()
+    assert all(torch.equal(loaded[k], ema[k]) for k in ema)
+    again = _tiny_trainer(ema_decay=0.9)
+    again.load_state_dict(state)
+    assert int(again.ema.n_averaged) == 3
+    assert all(torch.equal(again.inference_generator().state_dict()[k], ema[k]) for k in ema)
+
+
+def test_icnr_makes_each_upsampling_a_nearest_neighbour_enlargement():
+    from models import Generator, icnr_
+    torch.manual_seed(0)
+    block = icnr_(Generator(n_blocks=1, channels=8)).tail[0]
+    out = block(torch.rand(1, 8, 5, 6))
+    assert torch.equal(out[..., 0::2, 0::2], out[..., 1::2, 1::2])
+    assert torch.equal(out[..., 0::2, 0::2], out[..., 0::2, 1::2])
+    plain = Generator(n_blocks=1, channels=8).tail[0](torch.rand(1, 8, 5, 6))
+    assert not torch.equal(plain[..., 0::2, 0::2], plain[..., 1::2, 1::2])
+    assert solver.default_config(icnr_init=True).icnr_init and not solver.default_config().icnr_init
