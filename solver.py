@@ -411,11 +411,15 @@ def _check_finite(losses, epoch, iteration, device):
                                  f"(try a lower learning rate)")
 
 
+VALIDATION_KEYS = ("val_psnr", "val_ssim", "val_grid", "val_texture")
+
+
 def validate(generator, list_path, max_images=None):
-    """Mean PSNR/SSIM of ``generator`` on the whole images of a data list, by the test protocol
-    (``evaluation.evaluate_dataset``: batch 1, eval mode, uint8 output, Y channel, 4 px crop)."""
+    """``{'val_psnr', 'val_ssim', 'val_grid', 'val_texture'}``: the means over the whole images of a data list,
+    by the test protocol (``evaluation.evaluate_dataset``: batch 1, eval mode, uint8 output, Y channel, 4 px
+    crop; the grid and texture scores of ``utils.calc_spectral_scores``)."""
     _, summary = evaluate_dataset(generator, list_path, "validation", max_images=max_images, progress=False)
-    return summary["psnr"], summary["ssim"]
+    return {key: summary[key.removeprefix("val_")] for key in VALIDATION_KEYS}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -607,9 +611,8 @@ class _Run:
     def end_epoch(self, epoch, summary):
         """Validate (held-out images; none: the latest epoch is the best), write ``_last`` (and ``_best``),
         the logs and one line of progress."""
-        summary["val_psnr"], summary["val_ssim"] = (validate(self.trainer.inference_generator(), self.val_path,
-                                                             self.config.val_max_images)
-                                                    if self.has_val else (math.nan, math.nan))
+        summary.update(validate(self.trainer.inference_generator(), self.val_path, self.config.val_max_images)
+                       if self.has_val else dict.fromkeys(VALIDATION_KEYS, math.nan))
         self.history.append({"epoch": epoch, **summary})
         improved = not self.has_val or summary["val_psnr"] > self.best_psnr
         self.best_psnr = max(self.best_psnr, summary["val_psnr"]) if self.has_val else self.best_psnr

@@ -79,7 +79,7 @@ def train_and_validate(patches, updates, val_list):
     trainer.run_epoch(Batches(patches, updates), 1, progress=False,
                       on_iteration=lambda row: losses.append(row["content"]))
     seconds = time.perf_counter() - start
-    psnr, _ = validate(trainer.generator, val_list)
+    psnr = validate(trainer.generator, val_list)["val_psnr"]
     return float(np.mean(losses[-50:])), psnr, seconds
 
 

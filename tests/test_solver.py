@@ -111,7 +111,8 @@ def test_srgan_starts_from_srresnet_and_decays_lr(tiny_root):
     state = load_checkpoint(result["last"])
     assert state["phase"] == "srgan" and state["discriminator"] is not None
     assert state["config"]["model"] == {"n_blocks": 2, "channels": 16, "scale": 4, "prelu_per_channel": False}
-    assert {"loss_d", "loss_g", "adversarial", "d_real", "d_fake", "val_psnr"} <= set(result["history"][0])
+    assert {"loss_d", "loss_g", "adversarial", "d_real", "d_fake", "val_psnr", "val_grid", "val_texture"} <= set(
+        result["history"][0])
 
 
 def test_one_gan_iteration_follows_the_paper():

@@ -13,7 +13,7 @@ train = TrainDataset("/work/exp/data_lists/train.csv", patches_per_image=16, poo
 train.set_epoch(1)
 for path in sys.argv[1:]:
     g = load_generator(path, "cpu")
-    before, _ = validate(g, "/work/exp/data_lists/val.csv")
+    before = validate(g, "/work/exp/data_lists/val.csv")["val_psnr"]
     batches = []
     it = iter(train)
     for _ in range(40):
@@ -22,5 +22,5 @@ for path in sys.argv[1:]:
     with torch.autocast("cpu", dtype=torch.bfloat16):
         update_bn(batches, g)
     g.eval()
-    after, _ = validate(g, "/work/exp/data_lists/val.csv")
+    after = validate(g, "/work/exp/data_lists/val.csv")["val_psnr"]
     print(f"{path}: running stats {before:.3f} dB, recalibrated (40 batches) {after:.3f} dB", flush=True)
