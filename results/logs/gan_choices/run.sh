@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Issue 12, step 2: what causes the grid of the adversarial phase? Short SRGAN-MSE runs of equal budget from one
+# fixed SRResNet checkpoint, one change at a time: 4 epochs of 280 updates (1,120), the paper's schedule shape
+# (srgan_lr 1e-4, x0.1 after epoch 2), validated after every epoch on the 10 held-out T91 images (PSNR, SSIM,
+# grid and texture scores in each run's srgan_epochs.csv). Usage, from a work tree of a fixed commit with its
+# data_lists/ made from the shared images:
+#   results/logs/gan_choices/run.sh /path/to/fixed_srresnet.pth [RUN ...]
+# PYTHON=.venv/bin/python selects the interpreter. Each run: runs/<name>/{checkpoints,logs} and runs/<name>.out; a run whose srgan_last.pth is complete is resumed.
+set -u
+init=$1; shift
+declare -A options=(
+  [paper]=""
+  [frozen_bn]="generator_bn=frozen"
+  [ema]="ema_decay=0.999"
+  [relativistic]="gan_loss=relativistic"
+  [d_lr_0.1]="d_lr_ratio=0.1"
+  [adv_weight_3e-4]="adversarial_weight=3e-4"
+)
+names=("$@")
+mkdir -p runs
+[ ${#names[@]} -eq 0 ] && names=(paper frozen_bn ema relativistic d_lr_0.1 adv_weight_3e-4)
+for name in "${names[@]}"; do
+  "${PYTHON:-python}" solver.py --phase srgan --profile cpu srgan_epochs=4 srgan_lr_decay_epochs=2 srgan_init="$init" \
+    val_max_images=none progress=false checkpoint_folder="runs/$name/checkpoints" log_folder="runs/$name/logs" \
+    ${options[$name]} >> "runs/$name.out" 2>&1
+done
