@@ -17,8 +17,8 @@ Only image headers are read for the sizes (no pixel decoding), plus, unless ``--
 Files that cannot be used (unreadable, wrong LR size, too small, LR without HR) are printed with the
 reason and counted; they never silently go into or vanish from a list.
 
-Importable functions: ``scan_data_root``, ``write_data_lists``, ``read_data_list``, ``make_sample_data``,
-``main``.
+Importable functions: ``scan_data_root``, ``write_data_lists``, ``make_sample_data``, ``main``
+(``datasets.read_data_list`` reads the lists back).
 """
 import argparse
 import os
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from datasets import CSV_COLUMNS, read_data_list  # noqa: F401 (read_data_list: also importable from here)
+from datasets import CSV_COLUMNS
 from imresize import imresize
 from utils import DEFAULT_TEST_SETS, SCALE, load_image, lr_size, modcrop, run_main, save_image, write_csv
 

@@ -632,7 +632,8 @@ class _Run:
         """Ctrl-C: the weights of the unfinished epoch, for a look; training resumes from ``_last``."""
         save_checkpoint({"phase": self.phase, "epoch": epoch, "interrupted": True, "config": self.plain_config,
                          "generator": self.trainer.generator.state_dict(),
-                         "discriminator": self.trainer.state_dict()["discriminator"]}, self.interrupted)
+                         "discriminator": self.trainer.discriminator.state_dict() if self.trainer.adversarial
+                         else None}, self.interrupted)
         again = (f"running the same command again resumes from {self.last} (epoch {epoch - 1})"
                  if os.path.exists(self.last) else "no epoch was completed: running it again starts over")
         print(f"Interrupted in epoch {epoch}: its weights are in {self.interrupted}; {again}")

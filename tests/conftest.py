@@ -59,7 +59,8 @@ def eval_lists(shared_data, tmp_path_factory):
     ``create_data_lists.py``: LR from the shipped MATLAB files). No other set has a list there."""
     import csv
 
-    from create_data_lists import CSV_COLUMNS, scan_image_folder, test_set_folders
+    from create_data_lists import scan_image_folder, test_set_folders
+    from datasets import CSV_COLUMNS
 
     folder = tmp_path_factory.mktemp("eval_lists")
     for name in ("Set5", "Set14"):

@@ -6,14 +6,13 @@ import pytest
 from PIL import Image
 
 from create_data_lists import (
-    CSV_COLUMNS,
     DataListError,
     main,
     make_sample_data,
-    read_data_list,
     scan_data_root,
     write_data_lists,
 )
+from datasets import CSV_COLUMNS, read_data_list
 from imresize import imresize
 from utils import load_image, modcrop, save_image
 
