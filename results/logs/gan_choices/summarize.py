@@ -1,0 +1,53 @@
+"""Issue 12, step 2: the table and the zoomed crops of the adversarial experiments of ``run.sh``.
+
+Usage, from the work tree where ``run.sh`` ran (the project's modules importable):
+    python results/logs/gan_choices/summarize.py FIXED_SRRESNET.pth [RUN ...]
+Writes ``runs/summary.csv``: one row for the SRResNet the runs start from, evaluated here on the held-out
+``data_lists/val.csv``, and one per run from the last row of its ``srgan_epochs.csv`` (validation PSNR, SSIM,
+grid and texture scores after its last epoch, which is the equal budget), and ``runs/crops/compare_<image>.png``:
+the start and each run's ``srgan_last.pth`` on the first three held-out images, with a zoomed crop.
+"""
+import csv
+import sys
+from pathlib import Path
+
+from evaluation import compare_set, evaluate_dataset
+from inference import load_models
+from utils import write_csv
+
+COLUMNS = ("run", "updates", "val_psnr", "val_ssim", "val_grid", "val_texture")
+
+
+def run_row(name, log_path):
+    """The last epoch of one run, or None (with a note) when the run has no log yet."""
+    if not log_path.is_file():
+        print(f"note: {name} skipped ({log_path} not found)")
+        return None
+    with open(log_path, newline="") as handle:
+        epochs = list(csv.DictReader(handle))
+    last = epochs[-1]
+    updates = sum(int(row["iterations"]) for row in epochs)
+    return {"run": name, "updates": updates, **{key: float(last[key]) for key in COLUMNS[2:]}}
+
+
+def main(start_checkpoint, names):
+    runs = Path("runs")
+    names = names or sorted(path.name for path in runs.iterdir() if (path / "logs").is_dir())
+    start = load_models({"start": start_checkpoint}, include_bicubic=False)
+    _, summary = evaluate_dataset(start["start"], "data_lists/val.csv", "val", "start", progress=False)
+    rows = [{"run": "start (SRResNet)", "updates": 0, "val_psnr": summary["psnr"], "val_ssim": summary["ssim"],
+             "val_grid": summary["grid"], "val_texture": summary["texture"]}]
+    rows += [row for name in names if (row := run_row(name, runs / name / "logs" / "srgan_epochs.csv"))]
+    write_csv(runs / "summary.csv", rows, COLUMNS)
+    for row in rows:
+        print("{run:>18}  {updates:>5}  {val_psnr:6.2f} dB  grid {val_grid:5.2f}  texture {val_texture:4.2f}".format(**row))
+    models = {"start": start_checkpoint}
+    models.update({name: runs / name / "checkpoints" / "srgan_last.pth" for name in names})
+    compare_set(load_models(models, include_bicubic=False), "data_lists/val.csv", runs / "crops", max_images=3,
+                progress=False)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: python results/logs/gan_choices/summarize.py FIXED_SRRESNET.pth [RUN ...]")
+    main(sys.argv[1], sys.argv[2:])
