@@ -7,7 +7,8 @@ generators, super-resolving images), one function per step. Images are numpy ``u
 
 Public functions: tables ``evaluate_dataset``, ``evaluate_all``, ``metrics_markdown``, ``write_metrics``,
 ``format_psnr_ssim``, ``format_grid_texture``, ``display_name``; figures ``load_example``, ``auto_zoom_box``,
-``compare_figure``, ``save_figure``, ``figure_preview``, ``compare_set``, ``plot_training_curves``.
+``compare_figure``, ``save_figure``, ``figure_preview``, ``compare_set``, ``plot_training_curves``,
+``plot_validation_curves``.
 """
 import csv
 import io
@@ -434,5 +435,36 @@ def plot_training_curves(log_folder, phases=("srresnet", "srgan", "baseline")):
             val_axis.plot([int(r["epoch"]) for r in epochs], [float(r["val_psnr"]) for r in epochs], "o-")
         val_axis.set(title=f"{phase}: validation PSNR (Y, dB)", xlabel="epoch")
         val_axis.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def plot_validation_curves(runs, reference=None):
+    """Validation PSNR against training hours for several runs, e.g. to compare samplers or schedules.
+
+    Args:
+        runs: dict label -> path of a ``<phase>_epochs.csv`` written by ``solver.train`` (columns ``seconds``:
+            the training seconds of each epoch, and ``val_psnr``).
+        reference: optional ``(label, PSNR in dB)`` drawn as a dashed line, e.g. bicubic on the same images.
+    Returns:
+        a matplotlib Figure: one line per run, x = hours of training (cumulative ``seconds``, validation
+        excluded), y = validation PSNR (Y channel, dB) after each epoch.
+    """
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(8, 4.5))
+    for label, path in runs.items():
+        with open(path, newline="") as file:
+            epochs = list(csv.DictReader(file))
+        if not epochs or "val_psnr" not in epochs[0] or "seconds" not in epochs[0]:
+            raise ValueError(f"{path}: not an epochs log of solver.train (needs 'seconds' and 'val_psnr' columns)")
+        hours = np.cumsum([float(row["seconds"]) for row in epochs]) / 3600
+        axis.plot(hours, [float(row["val_psnr"]) for row in epochs], ".-", label=f"{label} ({len(epochs)} epochs)")
+    if reference is not None:
+        axis.axhline(reference[1], color="grey", linestyle="--", label=reference[0])
+    axis.set(xlabel="hours of training", ylabel="validation PSNR (Y, dB)",
+             title="Validation PSNR against training time")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
     figure.tight_layout()
     return figure

@@ -134,3 +134,15 @@ def test_plot_training_curves(tmp_path):
     figure = evaluation.plot_training_curves(tmp_path)
     assert len(figure.axes) == 2 and figure.axes[0].get_title() == "srresnet: training losses"
     assert list(figure.axes[1].lines[0].get_ydata()) == [20.5, 21.25]
+
+
+def test_plot_validation_curves_puts_each_run_on_hours_of_training(tmp_path):
+    log = tmp_path / "srresnet_epochs.csv"
+    log.write_text("epoch,seconds,val_psnr\n1,1800,25.0\n2,3600,27.5\n3,1800,28.0\n")
+    figure = evaluation.plot_validation_curves({"run": log}, reference=("bicubic", 24.0))
+    run_line, reference_line = figure.axes[0].lines
+    assert list(run_line.get_xdata()) == [0.5, 1.5, 2.0] and list(run_line.get_ydata()) == [25.0, 27.5, 28.0]
+    assert list(reference_line.get_ydata()) == [24.0, 24.0]
+    (tmp_path / "iterations.csv").write_text("content\n0.1\n")
+    with pytest.raises(ValueError, match="iterations.csv: not an epochs log"):
+        evaluation.plot_validation_curves({"wrong file": tmp_path / "iterations.csv"})

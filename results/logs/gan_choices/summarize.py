@@ -40,7 +40,7 @@ def main(start_checkpoint, names):
     rows += [row for name in names if (row := run_row(name, runs / name / "logs" / "srgan_epochs.csv"))]
     write_csv(runs / "summary.csv", rows, COLUMNS)
     for row in rows:
-        print("{run:>18}  {updates:>5}  {val_psnr:6.2f} dB  grid {val_grid:5.2f}  texture {val_texture:4.2f}".format(**row))
+        print("{run:>18} {updates:>5} {val_psnr:6.2f} dB grid {val_grid:5.2f} texture {val_texture:4.2f}".format(**row))
     models = {"start": start_checkpoint}
     models.update({name: runs / name / "checkpoints" / "srgan_last.pth" for name in names})
     compare_set(load_models(models, include_bicubic=False), "data_lists/val.csv", runs / "crops", max_images=3,
