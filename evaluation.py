@@ -7,8 +7,8 @@ generators, super-resolving images), one function per step. Images are numpy ``u
 
 Public functions: tables ``evaluate_dataset``, ``evaluate_all``, ``metrics_markdown``, ``write_metrics``,
 ``format_psnr_ssim``, ``format_grid_texture``, ``display_name``; figures ``load_example``, ``auto_zoom_box``,
-``compare_figure``, ``save_figure``, ``figure_preview``, ``compare_set``, ``plot_training_curves``,
-``plot_validation_curves``.
+``compare_figure``, ``save_figure``, ``figure_preview``, ``compare_set``, ``read_log``,
+``plot_training_curves``, ``plot_validation_curves``.
 """
 import csv
 import io
@@ -399,6 +399,14 @@ def compare_set(models, list_path, out_folder, max_images=None, tile_size=None, 
 # ----------------------------------------------------------------------------------------------
 # Training curves
 # ----------------------------------------------------------------------------------------------
+def read_log(path):
+    """The rows of a CSV log of ``solver.train`` as dicts of strings (``[]`` when the file does not exist)."""
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
 def plot_training_curves(log_folder, phases=("srresnet", "srgan", "baseline")):
     """Plot the losses (per iteration, with a running mean) and validation PSNR (per epoch) that
     ``solver.train`` logged to ``<log_folder>/<phase>_iterations.csv`` / ``<phase>_epochs.csv``.
@@ -408,14 +416,8 @@ def plot_training_curves(log_folder, phases=("srresnet", "srgan", "baseline")):
     """
     import matplotlib.pyplot as plt
 
-    def read(path):
-        if not os.path.exists(path):
-            return []
-        with open(path, newline="") as file:
-            return list(csv.DictReader(file))
-
-    logged = [(phase, read(os.path.join(log_folder, f"{phase}_iterations.csv")),
-               read(os.path.join(log_folder, f"{phase}_epochs.csv"))) for phase in phases]
+    logged = [(phase, read_log(os.path.join(log_folder, f"{phase}_iterations.csv")),
+               read_log(os.path.join(log_folder, f"{phase}_epochs.csv"))) for phase in phases]
     logged = [entry for entry in logged if entry[1] or entry[2]]
     if not logged:
         return None
@@ -454,8 +456,7 @@ def plot_validation_curves(runs, reference=None):
 
     figure, axis = plt.subplots(figsize=(8, 4.5))
     for label, path in runs.items():
-        with open(path, newline="") as file:
-            epochs = list(csv.DictReader(file))
+        epochs = read_log(path)
         if not epochs or "val_psnr" not in epochs[0] or "seconds" not in epochs[0]:
             raise ValueError(f"{path}: not an epochs log of solver.train (needs 'seconds' and 'val_psnr' columns)")
         hours = np.cumsum([float(row["seconds"]) for row in epochs]) / 3600

@@ -7,11 +7,10 @@ Writes ``runs/summary.csv``: one row for the SRResNet the runs start from, evalu
 grid and texture scores after its last epoch, which is the equal budget), and ``runs/crops/compare_<image>.png``:
 the start and each run's ``srgan_last.pth`` on the first three held-out images, with a zoomed crop.
 """
-import csv
 import sys
 from pathlib import Path
 
-from evaluation import compare_set, evaluate_dataset
+from evaluation import compare_set, evaluate_dataset, read_log
 from inference import load_models
 from utils import write_csv
 
@@ -23,8 +22,7 @@ def run_row(name, log_path):
     if not log_path.is_file():
         print(f"note: {name} skipped ({log_path} not found)")
         return None
-    with open(log_path, newline="") as handle:
-        epochs = list(csv.DictReader(handle))
+    epochs = read_log(log_path)
     last = epochs[-1]
     updates = sum(int(row["iterations"]) for row in epochs)
     return {"run": name, "updates": updates, **{key: float(last[key]) for key in COLUMNS[2:]}}
@@ -33,17 +31,17 @@ def run_row(name, log_path):
 def main(start_checkpoint, names):
     runs = Path("runs")
     names = names or sorted(path.name for path in runs.iterdir() if (path / "logs").is_dir())
-    start = load_models({"start": start_checkpoint}, include_bicubic=False)
-    _, summary = evaluate_dataset(start["start"], "data_lists/val.csv", "val", "start", progress=False)
+    models = {"start": start_checkpoint}
+    models.update({name: runs / name / "checkpoints" / "srgan_last.pth" for name in names})
+    models = load_models(models, include_bicubic=False)
+    _, summary = evaluate_dataset(models["start"], "data_lists/val.csv", "val", "start", progress=False)
     rows = [{"run": "start (SRResNet)", "updates": 0, "val_psnr": summary["psnr"], "val_ssim": summary["ssim"],
              "val_grid": summary["grid"], "val_texture": summary["texture"]}]
     rows += [row for name in names if (row := run_row(name, runs / name / "logs" / "srgan_epochs.csv"))]
     write_csv(runs / "summary.csv", rows, COLUMNS)
     for row in rows:
         print("{run:>18} {updates:>5} {val_psnr:6.2f} dB grid {val_grid:5.2f} texture {val_texture:4.2f}".format(**row))
-    models = {"start": start_checkpoint}
-    models.update({name: runs / name / "checkpoints" / "srgan_last.pth" for name in names})
-    compare_set(load_models(models, include_bicubic=False), "data_lists/val.csv", runs / "crops", max_images=3,
+    compare_set(models, "data_lists/val.csv", runs / "crops", max_images=3,
                 progress=False)
 
 
