@@ -70,8 +70,10 @@ def paper_settings():
         # generator_bn "batch" (the paper: G's batch norms use batch statistics while training) or "frozen"
         # (they keep the SRResNet's running statistics); ema_decay: G for inference is an exponential moving
         # average of its weights (0 = off; BasicSR uses 0.999); icnr_init: ICNR initialisation of the
-        # sub-pixel convolutions of a G that starts from random weights (phase 1 and the baseline)
-        gan_loss="bce", d_lr_ratio=1.0, generator_bn="batch", ema_decay=0.0, icnr_init=False,
+        # sub-pixel convolutions of a G that starts from random weights (phase 1 and the baseline); d_shift: D
+        # judges every image cropped at a random offset of 0..d_shift px in each direction (0 = the whole image),
+        # so that the phase of D's stride-2 grid relative to G's pixel grid changes from one image to the next
+        gan_loss="bce", d_lr_ratio=1.0, generator_bn="batch", ema_decay=0.0, icnr_init=False, d_shift=0,
         srgan_init=None,  # the phase-1 generator for SRGAN; None: <checkpoint_folder>/srresnet_best.pth
         lr_decay_factor=0.1, beta1=0.9, beta2=0.999,
         # machinery
@@ -124,6 +126,8 @@ def check_config(config):
                          f"and at least {4 * config.scale}")
     if not (0 < config.lr_decay_factor <= 1 and 0 <= config.beta1 < 1 and 0 <= config.beta2 < 1):
         raise ValueError("config: lr_decay_factor must be in (0, 1], beta1 and beta2 in [0, 1)")
+    if config.d_shift * 2 > config.crop_size:
+        raise ValueError(f"config d_shift={config.d_shift}: must be at most half of crop_size ({config.crop_size})")
     if not (0 <= config.ema_decay < 1 and config.d_lr_ratio > 0):
         raise ValueError(f"config: ema_decay must be in [0, 1) (got {config.ema_decay}) and d_lr_ratio > 0 "
                          f"(got {config.d_lr_ratio})")
@@ -279,7 +283,7 @@ class Trainer:
         relativistic = self.config.gan_loss == "relativistic"
         with self.autocast():
             sr = self.g(lr)
-            real_logits, fake_logits = self.d(hr), self.d(sr.detach())
+            real_logits, fake_logits = self._judge(hr), self._judge(sr.detach())
             loss_d = (_bce(real_logits - fake_logits.mean(), 1) + _bce(fake_logits - real_logits.mean(), 0)) / 2 \
                 if relativistic else _bce(real_logits, 1) + _bce(fake_logits, 0)
         self._update(optimizer_d, loss_d, step_scaler=False)
@@ -287,9 +291,9 @@ class Trainer:
         self.discriminator.requires_grad_(False)
         with self.autocast():
             content = self.content_loss(sr, hr)
-            fooled_logits = self.d(sr)
+            fooled_logits = self._judge(sr)
             if relativistic:  # RaGAN: G also makes HR look less real than SR (D's logits of HR, updated D)
-                real_again = self.d(hr).detach()
+                real_again = self._judge(hr).detach()
                 adversarial = (_bce(real_again - fooled_logits.mean(), 0)
                                + _bce(fooled_logits - real_again.mean(), 1)) / 2
             else:
@@ -302,6 +306,11 @@ class Trainer:
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "content": content.item(),
                 "adversarial": adversarial.item(), "d_real": torch.sigmoid(real_logits.float()).mean().item(),
                 "d_fake": torch.sigmoid(fake_logits.float()).mean().item()}
+
+    def _judge(self, images):
+        """D's logits ``(N,)`` of ``images`` ``(N, 3, H, W)``, each cropped at its own random offset when
+        ``d_shift`` is set (``random_shift``; the torch generator, saved in checkpoints, draws the offsets)."""
+        return self.d(random_shift(images, self.config.d_shift) if self.config.d_shift else images)
 
     def _train_mode(self):
         """Networks in training mode; with ``generator_bn="frozen"`` (adversarial phases) G's batch norms stay in
@@ -376,6 +385,20 @@ class Trainer:
         if self.ema is not None and "generator_ema" in state:
             self.ema.module.load_state_dict(state["generator_ema"])
             self.ema.n_averaged.fill_(state["ema_updates"])
+
+
+def random_shift(images, max_shift):
+    """Crop every image of ``(N, C, H, W)`` to ``(H - max_shift, W - max_shift)`` at its own random offset
+    ``(dy, dx)``, each uniform in ``0..max_shift`` (drawn with the global torch generator). Gradients flow back
+    to the kept pixels. A stride-2 discriminator's gradient repeats every 2, 4, 8... pixels of its input; shifted
+    by a random offset, that pattern no longer lines up with G's pixel grid from one update to the next."""
+    n, _, height, width = images.shape
+    if not 0 <= max_shift < min(height, width):
+        raise ValueError(f"d_shift={max_shift} must be below the image side ({height}x{width})")
+    offsets = torch.randint(max_shift + 1, (n, 2)).tolist()
+    layout = torch.channels_last if images.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+    return torch.stack([image[:, dy:dy + height - max_shift, dx:dx + width - max_shift]
+                        for image, (dy, dx) in zip(images, offsets)]).contiguous(memory_format=layout)
 
 
 def _bce(logits, target):

@@ -64,11 +64,11 @@ def _weights(path):
             **{f"d.{k}": v for k, v in (state["discriminator"] or {}).items()}}
 
 
-@pytest.mark.parametrize("phase", ["srresnet", "baseline"])
-def test_resume_gives_bit_identical_weights(tiny_root, phase):
-    epochs = {f"{phase}_epochs": 2}
+@pytest.mark.parametrize("phase, options", [("srresnet", {}), ("baseline", {"d_shift": 4})])
+def test_resume_gives_bit_identical_weights(tiny_root, phase, options):
+    epochs = {f"{phase}_epochs": 2, **options}  # d_shift: D's random crops come from the saved generator state
     straight = solver.train(tiny_config(tiny_root, f"straight-{phase}", **epochs), phase)
-    solver.train(tiny_config(tiny_root, f"resumed-{phase}", **{f"{phase}_epochs": 1}), phase)
+    solver.train(tiny_config(tiny_root, f"resumed-{phase}", **{**epochs, f"{phase}_epochs": 1}), phase)
     resumed = solver.train(tiny_config(tiny_root, f"resumed-{phase}", **epochs), phase)
     a, b = _weights(straight["last"]), _weights(resumed["last"])
     assert a.keys() == b.keys()
@@ -358,6 +358,37 @@ def test_moving_average_of_the_generator(tiny_root):
     again.load_state_dict(state)
     assert int(again.ema.n_averaged) == 3
     assert all(torch.equal(again.inference_generator().state_dict()[k], ema[k]) for k in ema)
+
+
+def test_random_shift_crops_each_image_at_its_own_offset():
+    images = torch.rand(64, 3, 12, 10, requires_grad=True)
+    torch.manual_seed(0)
+    crops = solver.random_shift(images, 3)
+    assert crops.shape == (64, 3, 9, 7)
+    offsets = set()
+    for image, crop in zip(images, crops):
+        found = [(dy, dx) for dy in range(4) for dx in range(4) if torch.equal(image[:, dy:dy + 9, dx:dx + 7], crop)]
+        assert len(found) == 1
+        offsets.add(found[0])
+    assert len(offsets) > 10  # per image, not one offset for the batch; all within 0..3
+    crops.sum().backward()
+    assert images.grad.sum() == 64 * 3 * 9 * 7  # the gradient reaches exactly the kept pixels
+    torch.manual_seed(0)
+    assert torch.equal(solver.random_shift(images, 3), crops)  # drawn from the (checkpointed) torch generator
+    assert torch.equal(solver.random_shift(images, 0), images)
+    with pytest.raises(ValueError, match="d_shift=10 must be below the image side"):
+        solver.random_shift(images, 10)
+    with pytest.raises(ValueError, match="d_shift=49: must be at most half of crop_size"):
+        solver.default_config(d_shift=49)
+
+
+def test_discriminator_judges_shifted_crops():
+    trainer = _tiny_trainer(d_shift=4)
+    seen = []
+    trainer.discriminator.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].shape))
+    trainer.step(torch.rand(4, 3, 8, 8), torch.rand(4, 3, 32, 32) * 2 - 1)
+    assert seen == [(4, 3, 28, 28)] * 3  # D step: HR and SR; G step: SR
+    assert _tiny_trainer().config.d_shift == 0  # the paper: D sees the whole image
 
 
 def test_icnr_makes_each_upsampling_a_nearest_neighbour_enlargement():

@@ -15,6 +15,7 @@ declare -A options=(
   [relativistic]="gan_loss=relativistic"
   [d_lr_0.1]="d_lr_ratio=0.1"
   [adv_weight_3e-4]="adversarial_weight=3e-4"
+  [d_shift_7]="d_shift=7"
 )
 names=("$@")
 mkdir -p runs
