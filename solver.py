@@ -72,8 +72,10 @@ def paper_settings():
         # average of its weights (0 = off; BasicSR uses 0.999); icnr_init: ICNR initialisation of the
         # sub-pixel convolutions of a G that starts from random weights (phase 1 and the baseline); d_shift: D
         # judges every image cropped at a random offset of 0..d_shift px in each direction (0 = the whole image),
-        # so that the phase of D's stride-2 grid relative to G's pixel grid changes from one image to the next
+        # so that the phase of D's stride-2 grid relative to G's pixel grid changes from one image to the next;
+        # d_blur: D judges HR and SR low-passed by a 3x3 binomial filter (blind to 2-pixel-period patterns)
         gan_loss="bce", d_lr_ratio=1.0, generator_bn="batch", ema_decay=0.0, icnr_init=False, d_shift=0,
+        d_blur=False,
         srgan_init=None,  # the phase-1 generator for SRGAN; None: <checkpoint_folder>/srresnet_best.pth
         lr_decay_factor=0.1, beta1=0.9, beta2=0.999,
         # machinery
@@ -308,8 +310,10 @@ class Trainer:
                 "d_fake": torch.sigmoid(fake_logits.float()).mean().item()}
 
     def _judge(self, images):
-        """D's logits ``(N,)`` of ``images`` ``(N, 3, H, W)``, each cropped at its own random offset when
-        ``d_shift`` is set (``random_shift``; the torch generator, saved in checkpoints, draws the offsets)."""
+        """D's logits ``(N,)`` of ``images`` ``(N, 3, H, W)``: low-passed first when ``d_blur`` is set
+        (``binomial_blur``), each cropped at its own random offset when ``d_shift`` is set (``random_shift``; the torch generator, saved in checkpoints, draws the offsets)."""
+        if self.config.d_blur:
+            images = binomial_blur(images)
         return self.d(random_shift(images, self.config.d_shift) if self.config.d_shift else images)
 
     def _train_mode(self):
@@ -399,6 +403,16 @@ def random_shift(images, max_shift):
     layout = torch.channels_last if images.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
     return torch.stack([image[:, dy:dy + height - max_shift, dx:dx + width - max_shift]
                         for image, (dy, dx) in zip(images, offsets)]).contiguous(memory_format=layout)
+
+
+def binomial_blur(images):
+    """``(N, C, H, W)`` -> same shape: each channel filtered by the 3x3 binomial kernel ``[1, 2, 1]^T [1, 2, 1] / 16``
+    (edges reflected). Its response is ``cos^2(pi f)`` per axis: 1 at f = 0, 0.5 at 1/4 cycle/pixel, 0 at 1/2, so a
+    pattern of a 2-pixel period vanishes and one of a 4-pixel period is halved; frequencies below 1/8 (what the
+    x4 LR image holds) keep at least 85%. Gradients pass through (it is a fixed convolution)."""
+    taps = images.new_tensor([1.0, 2.0, 1.0])
+    kernel = (taps[:, None] * taps[None, :] / 16).expand(images.shape[1], 1, 3, 3)
+    return F.conv2d(F.pad(images, (1, 1, 1, 1), mode="reflect"), kernel, groups=images.shape[1])
 
 
 def _bce(logits, target):

@@ -391,6 +391,24 @@ def test_discriminator_judges_shifted_crops():
     assert _tiny_trainer().config.d_shift == 0  # the paper: D sees the whole image
 
 
+def test_binomial_blur_removes_two_pixel_patterns_and_halves_four_pixel_ones():
+    import math
+    rows = torch.zeros(1, 3, 16, 16)
+    rows[..., ::2, :] = 1  # stripes of a 2-pixel period
+    assert torch.allclose(solver.binomial_blur(rows), torch.full_like(rows, 0.5))
+    wave = torch.cos(2 * math.pi * torch.arange(16.0) / 4).expand(2, 3, 16, 16)  # a 4-pixel period
+    assert torch.allclose(solver.binomial_blur(wave)[..., 4:12], 0.5 * wave[..., 4:12], atol=1e-6)
+    flat = torch.full((1, 3, 8, 8), 0.3)
+    assert torch.allclose(solver.binomial_blur(flat), flat)
+
+    trainer = _tiny_trainer(d_blur=True)
+    seen = []
+    trainer.discriminator.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    hr = torch.rand(4, 3, 32, 32) * 2 - 1
+    trainer.step(torch.rand(4, 3, 8, 8), hr)
+    assert torch.allclose(seen[0], solver.binomial_blur(hr))  # D judges the low-passed HR (and SR)
+
+
 def test_icnr_makes_each_upsampling_a_nearest_neighbour_enlargement():
     from models import Generator, icnr_
     torch.manual_seed(0)

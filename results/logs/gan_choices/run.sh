@@ -16,6 +16,7 @@ declare -A options=(
   [d_lr_0.1]="d_lr_ratio=0.1"
   [adv_weight_3e-4]="adversarial_weight=3e-4"
   [d_shift_7]="d_shift=7"
+  [d_blur]="d_blur=true"
 )
 names=("$@")
 mkdir -p runs
