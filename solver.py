@@ -311,7 +311,8 @@ class Trainer:
 
     def _judge(self, images):
         """D's logits ``(N,)`` of ``images`` ``(N, 3, H, W)``: low-passed first when ``d_blur`` is set
-        (``binomial_blur``), each cropped at its own random offset when ``d_shift`` is set (``random_shift``; the torch generator, saved in checkpoints, draws the offsets)."""
+        (``binomial_blur``), each cropped at its own random offset when ``d_shift`` is set (``random_shift``; the
+        torch generator, saved in checkpoints, draws the offsets)."""
         if self.config.d_blur:
             images = binomial_blur(images)
         return self.d(random_shift(images, self.config.d_shift) if self.config.d_shift else images)
