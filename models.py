@@ -115,25 +115,31 @@ class Discriminator(nn.Module):
     at 96x96). The final sigmoid of the paper is left to the loss (``BCEWithLogitsLoss``), which is
     the same function computed stably: ``forward`` returns logits.
 
+    With ``spectral_norm=True`` (not the paper; Miyato et al. 2018, as in Real-ESRGAN's discriminator) every
+    convolution and dense layer has its weight divided by its largest singular value (one power iteration per
+    forward, ``torch.nn.utils.parametrizations.spectral_norm``) and the batch norms are left out (they would
+    undo it): D is then 1-Lipschitz per layer, so tiny patterns in its input cannot move its output much.
+
     Input: ``(N, 3, H, W)`` in ``[-1, 1]``. Output: logits ``(N,)``; ``sigmoid(logit)`` = P(real).
     """
 
-    def __init__(self, channels=64, dense_features=1024, pooled_size=6):
+    def __init__(self, channels=64, dense_features=1024, pooled_size=6, spectral_norm=False):
         super().__init__()
-        layers = [nn.Conv2d(3, channels, 3, padding=1), nn.LeakyReLU(0.2)]
+        wrap = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
+        layers = [wrap(nn.Conv2d(3, channels, 3, padding=1)), nn.LeakyReLU(0.2)]
         in_channels = channels
         for out_channels, stride in [(channels, 2), (channels * 2, 1), (channels * 2, 2), (channels * 4, 1),
                                      (channels * 4, 2), (channels * 8, 1), (channels * 8, 2)]:
-            layers += [nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1),
-                       nn.BatchNorm2d(out_channels), nn.LeakyReLU(0.2)]
+            layers += [wrap(nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1)),
+                       nn.Identity() if spectral_norm else nn.BatchNorm2d(out_channels), nn.LeakyReLU(0.2)]
             in_channels = out_channels
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(pooled_size)
         self.classifier = nn.Sequential(
             nn.Flatten(),
-            nn.Linear(in_channels * pooled_size * pooled_size, dense_features),
+            wrap(nn.Linear(in_channels * pooled_size * pooled_size, dense_features)),
             nn.LeakyReLU(0.2),
-            nn.Linear(dense_features, 1),
+            wrap(nn.Linear(dense_features, 1)),
         )
 
     def forward(self, images):

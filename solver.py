@@ -73,9 +73,10 @@ def paper_settings():
         # sub-pixel convolutions of a G that starts from random weights (phase 1 and the baseline); d_shift: D
         # judges every image cropped at a random offset of 0..d_shift px in each direction (0 = the whole image),
         # so that the phase of D's stride-2 grid relative to G's pixel grid changes from one image to the next;
-        # d_blur: D judges HR and SR low-passed by a 3x3 binomial filter (blind to 2-pixel-period patterns)
+        # d_blur: D judges HR and SR low-passed by a 3x3 binomial filter (blind to 2-pixel-period patterns);
+        # d_spectral_norm: spectral normalisation of D's layers, without its batch norms (models.Discriminator)
         gan_loss="bce", d_lr_ratio=1.0, generator_bn="batch", ema_decay=0.0, icnr_init=False, d_shift=0,
-        d_blur=False,
+        d_blur=False, d_spectral_norm=False,
         srgan_init=None,  # the phase-1 generator for SRGAN; None: <checkpoint_folder>/srresnet_best.pth
         lr_decay_factor=0.1, beta1=0.9, beta2=0.999,
         # machinery
@@ -233,7 +234,8 @@ class Trainer:
         self.generator = Generator(**_model_config(config)).to(device, memory_format=self.memory_format)
         if config.icnr_init:  # a G loaded from a checkpoint later (SRGAN, a resume) is not affected
             icnr_(self.generator)
-        self.discriminator = Discriminator(config.discriminator_channels, config.discriminator_dense).to(
+        self.discriminator = Discriminator(config.discriminator_channels, config.discriminator_dense,
+                                           spectral_norm=config.d_spectral_norm).to(
             device, memory_format=self.memory_format) if self.adversarial else None
         self.content_loss = ContentLoss("mse" if phase == "srresnet" else config.content_loss,
                                         vgg_weights=config.vgg_weights, feature_scale=config.feature_scale).to(device)

@@ -2,6 +2,7 @@
 import pytest
 import torch
 import torchvision
+from torch import nn
 
 import models
 from models import ContentLoss, Discriminator, Generator, TruncatedVGG19
@@ -92,3 +93,18 @@ def test_content_losses(random_vgg_file):
     assert sr.grad is not None and sr.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="vgg33"):
         ContentLoss("vgg33")
+
+
+def test_spectral_norm_discriminator_has_unit_norm_layers_and_no_batch_norm():
+    torch.manual_seed(0)
+    d = Discriminator(8, 16, spectral_norm=True)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in d.modules())
+    x = torch.rand(4, 3, 32, 32) * 2 - 1
+    for _ in range(30):  # one power iteration per forward in training mode
+        d(x)
+    layers = [m for m in d.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert len(layers) == 10
+    for layer in layers:
+        assert torch.linalg.matrix_norm(layer.weight.flatten(1), ord=2).item() == pytest.approx(1, abs=0.05)
+    plain = Discriminator(8, 16)
+    assert torch.linalg.matrix_norm(plain.features[0].weight.flatten(1), ord=2).item() != pytest.approx(1, abs=0.05)

@@ -17,6 +17,7 @@ declare -A options=(
   [adv_weight_3e-4]="adversarial_weight=3e-4"
   [d_shift_7]="d_shift=7"
   [d_blur]="d_blur=true"
+  [d_spectral_norm]="d_spectral_norm=true"
 )
 names=("$@")
 mkdir -p runs
