@@ -18,6 +18,8 @@ declare -A options=(
   [d_shift_7]="d_shift=7"
   [d_blur]="d_blur=true"
   [d_spectral_norm]="d_spectral_norm=true"
+  [g_lr_1e-5]="srgan_lr=1e-5 d_lr_ratio=10"
+  [adv_weight_0]="adversarial_weight=0"
 )
 names=("$@")
 mkdir -p runs

@@ -4,7 +4,8 @@ Usage, from the work tree where ``run.sh`` ran (the project's modules importable
     python results/logs/gan_choices/summarize.py FIXED_SRRESNET.pth [RUN ...]
 Writes ``runs/summary.csv``: one row for the SRResNet the runs start from, evaluated here on the held-out
 ``data_lists/val.csv``, and one per run from the last row of its ``srgan_epochs.csv`` (validation PSNR, SSIM,
-grid and texture scores after its last epoch, which is the equal budget), and ``runs/crops/compare_<image>.png``:
+grid and texture scores after its last epoch, which is the equal budget, and after its first epoch of 280 updates,
+where the runs stopped early are compared), and ``runs/crops/compare_<image>.png``:
 the start and each run's ``srgan_last.pth`` on the first three held-out images, with a zoomed crop.
 """
 import sys
@@ -14,7 +15,8 @@ from evaluation import compare_set, evaluate_dataset, read_log
 from inference import load_models
 from utils import write_csv
 
-COLUMNS = ("run", "updates", "val_psnr", "val_ssim", "val_grid", "val_texture")
+COLUMNS = ("run", "updates", "val_psnr", "val_ssim", "val_grid", "val_texture", "epoch1_psnr", "epoch1_grid",
+           "epoch1_texture")
 
 
 def run_row(name, log_path):
@@ -25,7 +27,8 @@ def run_row(name, log_path):
     epochs = read_log(log_path)
     last = epochs[-1]
     updates = sum(int(row["iterations"]) for row in epochs)
-    return {"run": name, "updates": updates, **{key: float(last[key]) for key in COLUMNS[2:]}}
+    first = {f"epoch1_{key}": float(epochs[0][f"val_{key}"]) for key in ("psnr", "grid", "texture")}
+    return {"run": name, "updates": updates, **{key: float(last[key]) for key in COLUMNS[2:6]}, **first}
 
 
 def main(start_checkpoint, names):
@@ -36,11 +39,13 @@ def main(start_checkpoint, names):
     models = load_models(models, include_bicubic=False)
     _, summary = evaluate_dataset(models["start"], "data_lists/val.csv", "val", "start", progress=False)
     rows = [{"run": "start (SRResNet)", "updates": 0, "val_psnr": summary["psnr"], "val_ssim": summary["ssim"],
-             "val_grid": summary["grid"], "val_texture": summary["texture"]}]
+             "val_grid": summary["grid"], "val_texture": summary["texture"], "epoch1_psnr": summary["psnr"],
+             "epoch1_grid": summary["grid"], "epoch1_texture": summary["texture"]}]
     rows += [row for name in names if (row := run_row(name, runs / name / "logs" / "srgan_epochs.csv"))]
     write_csv(runs / "summary.csv", rows, COLUMNS)
     for row in rows:
-        print("{run:>18} {updates:>5} {val_psnr:6.2f} dB grid {val_grid:5.2f} texture {val_texture:4.2f}".format(**row))
+        print("{run:>18} {updates:>5} {val_psnr:6.2f} dB grid {val_grid:5.2f} texture {val_texture:4.2f}; epoch 1: "
+              "{epoch1_psnr:6.2f} dB grid {epoch1_grid:5.2f} texture {epoch1_texture:4.2f}".format(**row))
     compare_set(models, "data_lists/val.csv", runs / "crops", max_images=3,
                 progress=False)
 
