@@ -70,7 +70,7 @@ def _infer_model_config(state_dict):
             "scale": 2 ** len(upsamplers), "prelu_per_channel": state_dict["head.1.weight"].numel() > 1}
 
 
-def load_generator(checkpoint_path, device=None):
+def load_generator(checkpoint_path, device=None, moving_average=True):
     """Build the generator stored in a checkpoint, in eval mode.
 
     Args:
@@ -80,6 +80,8 @@ def load_generator(checkpoint_path, device=None):
             architecture is then read from the tensor shapes). ``module.``/``_orig_mod.`` key prefixes
             (DDP, torch.compile) are accepted.
         device: ``'cpu'``, ``'cuda'``, a ``torch.device``, or None/'auto' (CUDA when available).
+        moving_average: False loads ``'generator'`` (the trained weights themselves) even when the checkpoint
+            has a ``'generator_ema'``.
     Returns:
         ``models.Generator`` in eval mode on ``device``.
     Raises:
@@ -95,7 +97,7 @@ def load_generator(checkpoint_path, device=None):
 
     config = {}
     if "generator" in checkpoint:
-        state_dict = generator_weights(checkpoint)
+        state_dict = generator_weights(checkpoint, moving_average)
         if not isinstance(state_dict, dict) or not state_dict:
             raise ValueError(f"{path}: its 'generator' entry is {type(state_dict).__name__}, not a state_dict")
         config = dict((checkpoint.get("config") or {}).get("model") or {})

@@ -336,10 +336,10 @@ def save_checkpoint(state, path):
         torch.save(state, tmp_path)
 
 
-def generator_weights(checkpoint):
+def generator_weights(checkpoint, moving_average=True):
     """The generator a training checkpoint is used with: its moving average (``generator_ema``, when it was
-    trained with ``ema_decay``), else ``generator``; None when it has neither."""
-    return checkpoint.get("generator_ema") or checkpoint.get("generator")
+    trained with ``ema_decay``, unless ``moving_average`` is False), else ``generator``; None when it has neither."""
+    return (moving_average and checkpoint.get("generator_ema")) or checkpoint.get("generator")
 
 
 def load_checkpoint(path, map_location="cpu"):

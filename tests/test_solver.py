@@ -355,6 +355,8 @@ def test_moving_average_of_the_generator(tiny_root):
                            tiny_root / "ema.pth")
     loaded = load_generator(tiny_root / "ema.pth", "cpu").state_dict()
     assert all(torch.equal(loaded[k], ema[k]) for k in ema)
+    raw = load_generator(tiny_root / "ema.pth", "cpu", moving_average=False).state_dict()
+    assert all(torch.equal(raw[k], v) for k, v in trainer.generator.state_dict().items())
     again = _tiny_trainer(ema_decay=0.9)
     again.load_state_dict(state)
     assert int(again.ema.n_averaged) == 3

@@ -1,0 +1,34 @@
+"""Issue 12: the reported SRGAN's generators on the held-out images, to choose the one to report.
+
+Usage, from the work tree where ``srgan_run.sh`` ran (the project's modules importable):
+    python results/logs/srgan_val.py SRRESNET.pth SRGAN_LAST.pth [OUT.csv]
+Writes (default ``logs/srgan_val.csv``) the validation PSNR, SSIM, grid and texture scores of the SRResNet it
+started from, the SRGAN's trained weights (``generator``) and their moving average (``generator_ema``), on
+``data_lists/val.csv`` (never a test set).
+"""
+import sys
+
+from evaluation import evaluate_dataset
+from inference import load_generator
+from utils import write_csv
+
+COLUMNS = ("model", "val_psnr", "val_ssim", "val_grid", "val_texture")
+
+
+def main(srresnet, srgan, out="logs/srgan_val.csv"):
+    models = {"srresnet": load_generator(srresnet, "cpu"),
+              "srgan (trained weights)": load_generator(srgan, "cpu", moving_average=False),
+              "srgan (moving average)": load_generator(srgan, "cpu")}
+    rows = []
+    for name, model in models.items():
+        _, summary = evaluate_dataset(model, "data_lists/val.csv", "val", name, progress=False)
+        rows.append({"model": name, **{f"val_{key}": f"{summary[key]:.4f}" for key in ("psnr", "ssim", "grid",
+                                                                                      "texture")}})
+        print("{model:>24}: {val_psnr} dB, grid {val_grid}, texture {val_texture}".format(**rows[-1]))
+    write_csv(out, rows, COLUMNS)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) not in (3, 4):
+        sys.exit("usage: python results/logs/srgan_val.py SRRESNET.pth SRGAN_LAST.pth [OUT.csv]")
+    main(*sys.argv[1:])
