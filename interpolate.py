@@ -80,7 +80,8 @@ def save_interpolated(generator, path, info):
 def build_parser():
     parser = argparse.ArgumentParser(prog="interpolate.py", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gan", required=True, help="the adversarially trained generator (e.g. srgan_last.pth)")
+    parser.add_argument("--gan", required=True, help="the adversarially trained generator (e.g. srgan_last.pth; "
+                        "its moving average when it has one)")
     parser.add_argument("--psnr", required=True, help="the PSNR-oriented generator (e.g. srresnet_best.pth)")
     parser.add_argument("--output", required=True, help="the interpolated generator checkpoint to write (.pth)")
     parser.add_argument("--val-list", help="held-out images (data_lists/val.csv) to choose alpha on")

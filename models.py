@@ -118,7 +118,8 @@ class Discriminator(nn.Module):
     With ``spectral_norm=True`` (not the paper; Miyato et al. 2018, as in Real-ESRGAN's discriminator) every
     convolution and dense layer has its weight divided by its largest singular value (one power iteration per
     forward, ``torch.nn.utils.parametrizations.spectral_norm``) and the batch norms are left out (they would
-    undo it): D is then 1-Lipschitz per layer, so tiny patterns in its input cannot move its output much.
+    undo it): each layer's weight matrix then has a norm of about 1, so tiny patterns in its input cannot
+    move its output much.
 
     Input: ``(N, 3, H, W)`` in ``[-1, 1]``. Output: logits ``(N,)``; ``sigmoid(logit)`` = P(real).
     """

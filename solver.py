@@ -411,8 +411,9 @@ def random_shift(images, max_shift):
 def binomial_blur(images):
     """``(N, C, H, W)`` -> same shape: each channel filtered by the 3x3 binomial kernel ``[1, 2, 1]^T [1, 2, 1] / 16``
     (edges reflected). Its response is ``cos^2(pi f)`` per axis: 1 at f = 0, 0.5 at 1/4 cycle/pixel, 0 at 1/2, so a
-    pattern of a 2-pixel period vanishes and one of a 4-pixel period is halved; frequencies below 1/8 (what the
-    x4 LR image holds) keep at least 85%. Gradients pass through (it is a fixed convolution)."""
+    pattern of a 2-pixel period vanishes and one of a 4-pixel period is halved; along one axis, frequencies
+    below 1/8 (what the x4 LR image holds) keep at least 85% of their amplitude. Gradients pass through (it is a
+    fixed convolution)."""
     taps = images.new_tensor([1.0, 2.0, 1.0])
     kernel = (taps[:, None] * taps[None, :] / 16).expand(images.shape[1], 1, 3, 3)
     return F.conv2d(F.pad(images, (1, 1, 1, 1), mode="reflect"), kernel, groups=images.shape[1])

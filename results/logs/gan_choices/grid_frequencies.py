@@ -26,7 +26,7 @@ FREQUENCIES = [(0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (1, 3), (2, 0), (2, 1), (
 def point_masks(height, width):
     """``{(ky, kx): bool mask}``: the DFT bins within ``GRID_RADIUS_BINS`` of ``(ky/4, kx/4)`` cycles/pixel."""
     def near(n, k):
-        distance = np.abs(np.fft.fftfreq(n) - k / 4)
+        distance = np.abs(np.fft.fftfreq(n) - k / 4) % 1
         return n * np.minimum(distance, 1 - distance) <= GRID_RADIUS_BINS  # frequencies wrap around at 1
     return {(ky, kx): near(height, ky)[:, None] & near(width, kx)[None, :] for ky, kx in FREQUENCIES}
 
