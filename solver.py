@@ -44,6 +44,7 @@ from utils import generator_weights, get_device, load_checkpoint, run_main, save
 PHASES = ("srresnet", "srgan", "baseline")
 # What <phase>_best.pth keeps (<phase>_last.pth has everything needed to resume).
 BEST_KEYS = ("phase", "epoch", "config", "generator", "generator_ema", "history", "best_psnr")
+GRID_WINDOW = 16  # the tiles of periodic_error (grid_weight), in HR pixels
 
 
 def paper_settings():
@@ -74,9 +75,11 @@ def paper_settings():
         # judges every image cropped at a random offset of 0..d_shift px in each direction (0 = the whole image),
         # so that the phase of D's stride-2 grid relative to G's pixel grid changes from one image to the next;
         # d_blur: D judges HR and SR low-passed by a 3x3 binomial filter (blind to 2-pixel-period patterns);
-        # d_spectral_norm: spectral normalisation of D's layers, without its batch norms (models.Discriminator)
+        # d_spectral_norm: spectral normalisation of D's layers, without its batch norms (models.Discriminator);
+        # grid_weight: G's loss adds grid_weight * periodic_error(SR, HR), the 4-pixel-periodic part of its
+        # pixel error in 16 x 16 tiles, so that error at the grid frequencies weighs 1 + grid_weight times
         gan_loss="bce", d_lr_ratio=1.0, generator_bn="batch", ema_decay=0.0, icnr_init=False, d_shift=0,
-        d_blur=False, d_spectral_norm=False,
+        d_blur=False, d_spectral_norm=False, grid_weight=0.0,
         srgan_init=None,  # the phase-1 generator for SRGAN; None: <checkpoint_folder>/srresnet_best.pth
         lr_decay_factor=0.1, beta1=0.9, beta2=0.999,
         # machinery
@@ -131,6 +134,9 @@ def check_config(config):
         raise ValueError("config: lr_decay_factor must be in (0, 1], beta1 and beta2 in [0, 1)")
     if config.d_shift * 2 > config.crop_size:
         raise ValueError(f"config d_shift={config.d_shift}: must be at most half of crop_size ({config.crop_size})")
+    if config.grid_weight < 0 or (config.grid_weight and config.crop_size % GRID_WINDOW):
+        raise ValueError(f"config grid_weight={config.grid_weight}: must be >= 0, and when on, crop_size "
+                         f"({config.crop_size}) a multiple of {GRID_WINDOW}")
     if not (0 <= config.ema_decay < 1 and config.d_lr_ratio > 0):
         raise ValueError(f"config: ema_decay must be in [0, 1) (got {config.ema_decay}) and d_lr_ratio > 0 "
                          f"(got {config.d_lr_ratio})")
@@ -277,10 +283,12 @@ class Trainer:
 
         D step: ``l_D = BCE(D(hr), 1) + BCE(D(G(lr).detach()), 0)``.
         G step: ``l_G = content(G(lr), hr) + adversarial_weight * BCE(D(G(lr)), 1)``, i.e. ``-log D(G(lr))``,
-        through the updated D with its weights frozen. Losses from logits (the paper's sigmoid + BCE, stable).
+        through the updated D with its weights frozen, plus ``grid_weight * periodic_error(G(lr), hr)`` when set.
+        Losses from logits (the paper's sigmoid + BCE, stable).
         With ``gan_loss="relativistic"`` (ESRGAN), D judges whether HR looks more real than SR on average:
         ``l_D = (BCE(D(hr) - mean D(sr), 1) + BCE(D(sr) - mean D(hr), 0)) / 2`` and the adversarial loss is the
-        same with the targets swapped. Also returns ``d_real``/``d_fake``: D's mean sigmoid of HR and SR.
+        same with the targets swapped. Also returns ``d_real``/``d_fake``: D's mean sigmoid of HR and SR, and
+        ``periodic`` (``periodic_error``) when ``grid_weight`` is set.
         After the G step the moving average of G (``ema_decay``) is updated.
         """
         optimizer_g, optimizer_d = self.optimizers
@@ -302,13 +310,14 @@ class Trainer:
                                + _bce(fooled_logits - real_again.mean(), 1)) / 2
             else:
                 adversarial = _bce(fooled_logits, 1)
-            loss_g = content + self.config.adversarial_weight * adversarial
+            periodic = periodic_error(sr, hr, GRID_WINDOW) if self.config.grid_weight else sr.new_zeros(())
+            loss_g = content + self.config.adversarial_weight * adversarial + self.config.grid_weight * periodic
         self._update(optimizer_g, loss_g)
         self.discriminator.requires_grad_(True)
         if self.ema is not None:
             self.ema.update_parameters(self.generator)
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "content": content.item(),
-                "adversarial": adversarial.item(), "d_real": torch.sigmoid(real_logits.float()).mean().item(),
+                "adversarial": adversarial.item(), **({"periodic": periodic.item()} if self.config.grid_weight else {}), "d_real": torch.sigmoid(real_logits.float()).mean().item(),
                 "d_fake": torch.sigmoid(fake_logits.float()).mean().item()}
 
     def _judge(self, images):
@@ -417,6 +426,28 @@ def binomial_blur(images):
     taps = images.new_tensor([1.0, 2.0, 1.0])
     kernel = (taps[:, None] * taps[None, :] / 16).expand(images.shape[1], 1, 3, 3)
     return F.conv2d(F.pad(images, (1, 1, 1, 1), mode="reflect"), kernel, groups=images.shape[1])
+
+
+def periodic_error(sr, hr, window=16):
+    """The part of the error ``sr - hr`` that repeats every 4 pixels, measured in each ``window`` x ``window`` tile.
+
+    ``sr``, ``hr``: ``(N, C, H, W)`` with H and W multiples of ``window`` (a multiple of 4). In each tile, the error
+    at each of the 16 positions modulo 4 (the sub-pixel phases of the two x2 pixel shuffles) is averaged over the
+    tile's ``(window / 4)^2`` repeats; less the mean over the 16 phases, that is the tile's 4-pixel-periodic error:
+    all of its energy lies at the grid frequencies ``(ky/4, kx/4)``, DC excepted (what ``utils.calc_grid_score``
+    measures). Returns the mean square of that periodic part over all tiles, phases, channels and images (a
+    scalar). Normalised so that its gradient on the periodic part equals pixel MSE's: ``mse + w * periodic_error``
+    weighs the error at the grid frequencies ``1 + w`` times, and the rest of the error as before. The error of
+    a model without a phase-locked pattern averages out over the repeats; a grid does not.
+    """
+    n, c, height, width = sr.shape
+    if window % 4 or height % window or width % window:
+        raise ValueError(f"periodic_error: window={window} must be a multiple of 4 dividing the image "
+                         f"side ({height}x{width})")
+    repeats = window // 4
+    error = (sr - hr).float().reshape(n, c, height // window, repeats, 4, width // window, repeats, 4)
+    phases = error.mean(dim=(3, 6))  # (N, C, tiles_y, 4, tiles_x, 4): the mean error at each phase of each tile
+    return (phases - phases.mean(dim=(3, 5), keepdim=True)).square().mean()
 
 
 def _bce(logits, target):

@@ -20,6 +20,8 @@ declare -A options=(
   [d_spectral_norm]="d_spectral_norm=true"
   [g_lr_1e-5]="srgan_lr=1e-5 d_lr_ratio=10"
   [adv_weight_0]="adversarial_weight=0"
+  [grid_weight_100]="grid_weight=100"
+  [grid_weight_10]="grid_weight=10"
 )
 names=("$@")
 mkdir -p runs
