@@ -316,9 +316,10 @@ class Trainer:
         self.discriminator.requires_grad_(True)
         if self.ema is not None:
             self.ema.update_parameters(self.generator)
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "content": content.item(),
-                "adversarial": adversarial.item(), **({"periodic": periodic.item()} if self.config.grid_weight else {}), "d_real": torch.sigmoid(real_logits.float()).mean().item(),
-                "d_fake": torch.sigmoid(fake_logits.float()).mean().item()}
+        losses = {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "content": content.item(),
+                  "adversarial": adversarial.item(), "d_real": torch.sigmoid(real_logits.float()).mean().item(),
+                  "d_fake": torch.sigmoid(fake_logits.float()).mean().item()}
+        return {**losses, "periodic": periodic.item()} if self.config.grid_weight else losses
 
     def _judge(self, images):
         """D's logits ``(N,)`` of ``images`` ``(N, 3, H, W)``: low-passed first when ``d_blur`` is set
