@@ -5,7 +5,7 @@
         --val-list data_lists/val.csv --output checkpoints/srgan_interp.pth
 
 The two generators must have the same architecture (the SRGAN starts from the SRResNet, so they do). Without
-``--alpha``, alpha = 0, 0.1, ..., 1 are evaluated on the held-out images of ``--val-list`` (PSNR, SSIM and the
+``--alpha`` (give one of ``--alpha`` and ``--val-list``), alpha = 0, 0.1, ..., 1 are evaluated on the held-out images of ``--val-list`` (PSNR, SSIM and the
 grid and texture scores of ``evaluation``), the table goes to ``<output without .pth>.csv``, and the largest alpha
 whose grid score is at most ``--max-grid-ratio`` (default 1.1) times the PSNR model's is saved: the most of the
 adversarial model's texture without a grid that the PSNR model does not have. Never choose alpha on a test set.
@@ -94,8 +94,8 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if args.alpha is None and not args.val_list:
-        raise ValueError("give --val-list (held-out images to choose alpha on) or --alpha")
+    if (args.alpha is None) == (args.val_list is None):
+        raise ValueError("give either --val-list (held-out images to choose alpha on) or --alpha, not both")
     if args.val_list and not os.path.isfile(args.val_list):
         raise FileNotFoundError(f"{args.val_list}: no such data list (make it with create_data_lists.py)")
     gan, psnr = load_generator(args.gan, args.device), load_generator(args.psnr, args.device)

@@ -79,7 +79,8 @@ def test_command_line_errors_name_the_problem(tmp_path, capsys):
     save_checkpoint({"generator": gan.state_dict()}, tmp_path / "gan.pth")
     save_checkpoint({"generator": Generator(n_blocks=1, channels=8).state_dict()}, tmp_path / "small.pth")
     base = ["--gan", str(tmp_path / "gan.pth"), "--output", str(tmp_path / "x.pth")]
-    cases = [(["--psnr", str(tmp_path / "gan.pth")], "give --val-list"),
+    cases = [(["--psnr", str(tmp_path / "gan.pth")], "give either --val-list"),
+             (["--psnr", str(tmp_path / "gan.pth"), "--alpha", "0.5", "--val-list", "x.csv"], "not both"),
              (["--psnr", str(tmp_path / "gan.pth"), "--val-list", str(tmp_path / "none.csv")], "none.csv: no such"),
              (["--psnr", str(tmp_path / "small.pth"), "--alpha", "0.5"], "different architectures"),
              (["--psnr", str(tmp_path / "missing.pth"), "--alpha", "0.5"], "missing.pth")]
