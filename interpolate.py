@@ -4,11 +4,12 @@
     python interpolate.py --gan checkpoints/srgan_last.pth --psnr checkpoints/srresnet_best.pth \\
         --val-list data_lists/val.csv --output checkpoints/srgan_interp.pth
 
-The two generators must have the same architecture (the SRGAN starts from the SRResNet, so they do). Without
-``--alpha`` (give one of ``--alpha`` and ``--val-list``), alpha = 0, 0.1, ..., 1 are evaluated on the held-out images of ``--val-list`` (PSNR, SSIM and the
-grid and texture scores of ``evaluation``), the table goes to ``<output without .pth>.csv``, and the largest alpha
-whose grid score is at most ``--max-grid-ratio`` (default 1.1) times the PSNR model's is saved: the most of the
-adversarial model's texture without a grid that the PSNR model does not have. Never choose alpha on a test set.
+The two generators must have the same architecture (the SRGAN starts from the SRResNet, so they do). Give one of
+``--alpha`` and ``--val-list``. With ``--val-list``, alpha = 0, 0.1, ..., 1 are evaluated on its held-out images
+(PSNR, SSIM and the grid and texture scores of ``evaluation``), the table goes to ``<output without .pth>.csv``,
+and the largest alpha whose grid score is at most ``--max-grid-ratio`` (default 1.1) times the PSNR model's is
+saved: the most of the adversarial model's texture without a grid that the PSNR model does not have. Never choose
+alpha on a test set.
 Exit status: 0 done, 1 unusable checkpoint, list or arguments (the message names the file).
 """
 import argparse
