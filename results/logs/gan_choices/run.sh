@@ -22,6 +22,7 @@ declare -A options=(
   [adv_weight_0]="adversarial_weight=0"
   [grid_weight_100]="grid_weight=100"
   [grid_weight_10]="grid_weight=10"
+  [grid_weight_1000]="grid_weight=1000"
 )
 names=("$@")
 mkdir -p runs
