@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The from-scratch baseline (issue 12): the same adversarial training as the reported SRGAN (srgan_run.sh: SRGAN-MSE,
-# cpu profile, ema_decay=0.999, 18 epochs x 280 = 5,040 updates, 1e-4 then 1e-5 from epoch 10), but G and D start
-# from random weights (the assignment's original mode): the same adversarial budget, without the SRResNet's 20,160.
-# Resumes from checkpoints/baseline_last.pth when run again.
-# Usage: RUN_DIR=<work tree of commit fb914af or later, with data_lists/> baseline_run.sh
+# cpu profile, ema_decay=0.999, grid_weight=100, 18 epochs x 280 = 5,040 updates, 1e-4 then 1e-5 from epoch 10),
+# but G and D start from random weights (the assignment's original mode): the same adversarial budget, without the
+# SRResNet's 20,160. Resumes from checkpoints/baseline_last.pth when run again. (A first start with ema_decay
+# alone, the options of the first reported SRGAN, was stopped after 5 epochs: baseline_ema_only_stopped/.)
+# Usage: RUN_DIR=<work tree of commit a8dcecc or later, with data_lists/> baseline_run.sh
 cd "${RUN_DIR:-.}"
 exec "${PYTHON:-python}" solver.py --phase baseline --profile cpu baseline_epochs=18 baseline_lr_decay_epochs=9 \
-  ema_decay=0.999 val_max_images=none progress=false checkpoint_folder=checkpoints log_folder=logs
+  ema_decay=0.999 grid_weight=100 val_max_images=none progress=false checkpoint_folder=checkpoints log_folder=logs
