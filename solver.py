@@ -76,8 +76,9 @@ def paper_settings():
         # so that the phase of D's stride-2 grid relative to G's pixel grid changes from one image to the next;
         # d_blur: D judges HR and SR low-passed by a 3x3 binomial filter (blind to 2-pixel-period patterns);
         # d_spectral_norm: spectral normalisation of D's layers, without its batch norms (models.Discriminator);
-        # grid_weight: G's loss adds grid_weight * periodic_error(SR, HR), the 4-pixel-periodic part of its
-        # pixel error in 16 x 16 tiles, so that error at the grid frequencies weighs 1 + grid_weight times
+        # grid_weight (adversarial phases): G's loss adds grid_weight * periodic_error(SR, HR), the part of its
+        # pixel MSE that repeats every 4 pixels in 16 x 16 tiles (with the MSE content loss, the error at the grid
+        # frequencies then weighs 1 + grid_weight times)
         gan_loss="bce", d_lr_ratio=1.0, generator_bn="batch", ema_decay=0.0, icnr_init=False, d_shift=0,
         d_blur=False, d_spectral_norm=False, grid_weight=0.0,
         srgan_init=None,  # the phase-1 generator for SRGAN; None: <checkpoint_folder>/srresnet_best.pth
@@ -437,9 +438,10 @@ def periodic_error(sr, hr, window=16):
     tile's ``(window / 4)^2`` repeats; less the mean over the 16 phases, that is the tile's 4-pixel-periodic error:
     all of its energy lies at the grid frequencies ``(ky/4, kx/4)``, DC excepted (what ``utils.calc_grid_score``
     measures). Returns the mean square of that periodic part over all tiles, phases, channels and images (a
-    scalar). Normalised so that its gradient on the periodic part equals pixel MSE's: ``mse + w * periodic_error``
-    weighs the error at the grid frequencies ``1 + w`` times, and the rest of the error as before. The error of
-    a model without a phase-locked pattern averages out over the repeats; a grid does not.
+    scalar). Normalised so that it is the part of the pixel MSE at those frequencies (in each tile): with the MSE
+    content loss (SRGAN-MSE), ``mse + w * periodic_error`` weighs the error there ``1 + w`` times and the rest of
+    the error as before. A grid is all periodic; an error without a period keeps only a small part in it (white
+    noise: 15/256 of its energy, the share of those 15 frequencies' bands in a 16 x 16 tile's spectrum).
     """
     n, c, height, width = sr.shape
     if window % 4 or height % window or width % window:

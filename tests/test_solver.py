@@ -440,10 +440,18 @@ def test_periodic_error_is_the_four_pixel_periodic_part_of_the_mse():
     at_grid = spectrum[::4, ::4].sum() - spectrum[0, 0]
     assert solver.periodic_error(error, torch.zeros_like(error), 16).item() == pytest.approx(
         (at_grid / 16 ** 4).item(), rel=1e-4)
-    # Errors with no 4-pixel period: a colour shift none; noise little (it averages over the repeats)
+    # Tiles are contiguous window x window squares: a pattern whose sign flips from one 16-pixel tile to the
+    # next is all periodic in 16-pixel tiles and cancels in 32-pixel ones
+    flips = torch.tensor([1.0, -1.0]).repeat_interleave(16)
+    flipping = template.repeat(1, 1, 8, 8) * flips[:, None] * flips[None, :]
+    zeros = torch.zeros_like(flipping)
+    assert solver.periodic_error(flipping, zeros, 16).item() == pytest.approx(flipping.square().mean().item())
+    assert solver.periodic_error(flipping, zeros, 32).item() == pytest.approx(0, abs=1e-12)
+    # Errors with no 4-pixel period: a colour shift none; white noise about 15/256 of its MSE
     assert solver.periodic_error(hr + 0.1, hr).item() == pytest.approx(0, abs=1e-12)
-    noisy = hr + 0.1 * torch.randn_like(hr)
-    assert solver.periodic_error(noisy, hr).item() < 0.1 * torch.nn.functional.mse_loss(noisy, hr).item()
+    noise = 0.1 * torch.randn(8, 3, 64, 64)
+    assert solver.periodic_error(noise, torch.zeros_like(noise)).item() == pytest.approx(
+        15 / 256 * noise.square().mean().item(), rel=0.1)
     with pytest.raises(ValueError, match="window=16 must be a multiple of 4 dividing the image side"):
         solver.periodic_error(torch.zeros(1, 3, 24, 24), torch.zeros(1, 3, 24, 24))
 
@@ -457,5 +465,9 @@ def test_grid_weight_adds_the_periodic_error_to_the_generator_loss():
     assert losses["periodic"] == pytest.approx(solver.periodic_error(sr, hr).item(), rel=1e-5)
     assert losses["loss_g"] == pytest.approx(losses["content"] + 100 * losses["periodic"], rel=1e-5)
     assert "periodic" not in _tiny_trainer().step(lr, hr)  # the paper: no such term
+    # The term reaches G's weights: the same first step without it moves them differently
+    with_term, without = _tiny_trainer(grid_weight=100.0, adversarial_weight=0.0), _tiny_trainer(adversarial_weight=0.0)
+    with_term.step(lr, hr), without.step(lr, hr)
+    assert not torch.equal(with_term.generator.tail[-2].weight, without.generator.tail[-2].weight)
     with pytest.raises(ValueError, match="grid_weight=1.0: must be >= 0, and when on, crop_size \\(40\\)"):
         solver.default_config(grid_weight=1.0, crop_size=40)
