@@ -362,6 +362,11 @@ def test_moving_average_of_the_generator(tiny_root):
     assert int(again.ema.n_averaged) == 3
     assert all(torch.equal(again.inference_generator().state_dict()[k], ema[k]) for k in ema)
 
+    # Phase 1 has no adversarial step to average after: its G is validated and saved as trained
+    config = solver.default_config(n_blocks=1, channels=8, ema_decay=0.9, amp=False, channels_last=False)
+    phase1 = solver.Trainer(config, "srresnet", torch.device("cpu"))
+    assert phase1.ema is None and phase1.inference_generator() is phase1.generator
+
 
 def test_random_shift_crops_each_image_at_its_own_offset():
     images = torch.rand(64, 3, 12, 10, requires_grad=True)
