@@ -313,7 +313,7 @@ class Trainer:
                                + _bce(fooled_logits - real_again.mean(), 1)) / 2
             else:
                 adversarial = _bce(fooled_logits, 1)
-            periodic = periodic_error(sr, hr, GRID_WINDOW) if self.config.grid_weight else sr.new_zeros(())
+            periodic = periodic_error(sr, hr) if self.config.grid_weight else sr.new_zeros(())
             loss_g = content + self.config.adversarial_weight * adversarial + self.config.grid_weight * periodic
         self._update(optimizer_g, loss_g)
         self.discriminator.requires_grad_(True)
@@ -432,7 +432,7 @@ def binomial_blur(images):
     return F.conv2d(F.pad(images, (1, 1, 1, 1), mode="reflect"), kernel, groups=images.shape[1])
 
 
-def periodic_error(sr, hr, window=16):
+def periodic_error(sr, hr, window=GRID_WINDOW):
     """The part of the error ``sr - hr`` that repeats every 4 pixels, measured in each ``window`` x ``window`` tile.
 
     ``sr``, ``hr``: ``(N, C, H, W)`` with H and W multiples of ``window`` (a multiple of 4). In each tile, the error
