@@ -254,19 +254,25 @@ def _power_spectrum(y):
     return np.abs(np.fft.fft2((y - y.mean()) * window)) ** 2, float(np.sum(window ** 2))
 
 
+def grid_point_masks(height, width):
+    """``{(ky, kx): mask}`` for ky, kx = 0..3, not both 0: boolean ``height x width`` masks over the DFT bins within
+    ``GRID_RADIUS_BINS`` of ``(ky/4, kx/4)`` cycles/pixel (frequencies wrap around at 1), where a 4- or 2-pixel-periodic
+    pattern puts its energy. The radius of 1.5 bins holds a Hann-windowed peak (+-1 bin) when the frequency falls on a
+    bin, as it does for modcropped images (sides multiples of 4, also after a 4-px crop), and the two nearest bins each
+    side otherwise."""
+    def near(n, k):  # per 1-D bin j (j/n cycles/pixel): whether it lies within the radius of k/4, in exact integers
+        offset = (GRID_PERIOD * np.arange(n) - k * n) % (GRID_PERIOD * n)  # 4 x the distance in bins, one way round
+        return np.minimum(offset, GRID_PERIOD * n - offset) <= GRID_PERIOD * GRID_RADIUS_BINS
+    return {(ky, kx): near(height, ky)[:, None] & near(width, kx)[None, :]
+            for ky in range(GRID_PERIOD) for kx in range(GRID_PERIOD) if (ky, kx) != (0, 0)}
+
+
 def _spectral_masks(height, width):
-    """Boolean ``height x width`` masks over the DFT bins: ``grid``, the bins within ``GRID_RADIUS_BINS`` of the
-    frequencies ``(ky/4, kx/4)`` cycles/pixel (k = 0..3, not both 0), where every 4- or 2-pixel-periodic pattern
-    puts its energy; ``texture``, the bins above the LR Nyquist frequency (``max(|fy|, |fx|) > 1/8``), not in ``grid``.
-    The radius of 1.5 bins holds a Hann-windowed peak (+-1 bin) when the frequency falls on a bin, as it does for
-    modcropped images (sides multiples of 4, also after a 4-px crop), and the two nearest bins each side otherwise."""
-    def near_grid(n):  # per 1-D bin: its frequency, and whether it lies near a multiple of 1/4 cycle/pixel
-        freq = np.fft.fftfreq(n)
-        return freq, n * np.abs(freq - np.round(freq * GRID_PERIOD) / GRID_PERIOD) <= GRID_RADIUS_BINS
-    (fy, near_y), (fx, near_x) = near_grid(height), near_grid(width)
-    near_dc = (height * np.abs(fy) <= GRID_RADIUS_BINS)[:, None] & (width * np.abs(fx) <= GRID_RADIUS_BINS)[None, :]
-    grid = near_y[:, None] & near_x[None, :] & ~near_dc
-    texture = (np.maximum(np.abs(fy)[:, None], np.abs(fx)[None, :]) > TEXTURE_CUTOFF) & ~grid
+    """Boolean ``height x width`` masks over the DFT bins: ``grid``, the union of ``grid_point_masks``; ``texture``,
+    the bins above the LR Nyquist frequency (``max(|fy|, |fx|) > 1/8``), not in ``grid``."""
+    grid = np.logical_or.reduce(list(grid_point_masks(height, width).values()))
+    fy, fx = np.abs(np.fft.fftfreq(height)), np.abs(np.fft.fftfreq(width))
+    texture = (np.maximum(fy[:, None], fx[None, :]) > TEXTURE_CUTOFF) & ~grid
     return grid, texture
 
 

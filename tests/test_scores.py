@@ -4,7 +4,15 @@ import pytest
 from scipy.ndimage import gaussian_filter
 
 from imresize import imresize
-from utils import calc_grid_score, calc_spectral_scores, calc_texture_score, load_image, modcrop
+from utils import (
+    _power_spectrum,
+    calc_grid_score,
+    calc_spectral_scores,
+    calc_texture_score,
+    grid_point_masks,
+    load_image,
+    modcrop,
+)
 
 
 def _natural_image(size=128, seed=0):
@@ -50,6 +58,21 @@ def test_a_faint_periodic_pattern_raises_the_grid_score_not_the_texture(period):
     assert texture == pytest.approx(1.0, abs=0.1)
     assert calc_grid_score(_with_pattern(hr, 3), hr) < 1.2  # a period that is not a grid of the x4 upscaling
     assert calc_grid_score(_with_pattern(hr, period, grey=6), hr) > grid  # a stronger grid scores higher
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (67, 61)])
+def test_each_grid_point_mask_holds_its_cosine(shape):
+    """A cosine at (ky/4, kx/4) cycles/pixel puts its (Hann-windowed) energy in the masks of (ky, kx) and its mirror
+    (-ky, -kx), also for odd sides, where the frequency falls between DFT bins; every mask mirrors another."""
+    masks = grid_point_masks(*shape)
+    assert len(masks) == 15
+    rows, cols = np.indices(shape)
+    for (ky, kx), mask in masks.items():
+        mirror = ((4 - ky) % 4, (4 - kx) % 4)
+        power, _ = _power_spectrum(np.cos(2 * np.pi * (ky * rows + kx * cols) / 4))
+        assert power[mask | masks[mirror]].sum() > 0.99 * power.sum()
+        negated = np.roll(mask[::-1, ::-1], 1, axis=(0, 1))  # bin j -> bin -j (mod n): frequency f -> -f
+        assert np.array_equal(negated, masks[mirror])
 
 
 def test_over_smooth_images_have_a_low_texture_score():

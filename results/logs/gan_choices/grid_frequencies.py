@@ -13,29 +13,20 @@ Writes ``runs/grid_frequencies.csv``: one row per model, a column ``ky_kx`` per 
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from datasets import TestDataset
 from inference import load_models, super_resolve
-from utils import GRID_RADIUS_BINS, _power_spectrum, convert_image, write_csv
+from utils import _power_spectrum, convert_image, grid_point_masks, write_csv
 
 # One of each pair (ky, kx) and (4 - ky, 4 - kx) (the same energy for a real image): 9 of the 15.
 FREQUENCIES = [(0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (1, 3), (2, 0), (2, 1), (2, 2)]
-
-
-def point_masks(height, width):
-    """``{(ky, kx): bool mask}``: the DFT bins within ``GRID_RADIUS_BINS`` of ``(ky/4, kx/4)`` cycles/pixel."""
-    def near(n, k):
-        distance = np.abs(np.fft.fftfreq(n) - k / 4) % 1
-        return n * np.minimum(distance, 1 - distance) <= GRID_RADIUS_BINS  # frequencies wrap around at 1
-    return {(ky, kx): near(height, ky)[:, None] & near(width, kx)[None, :] for ky, kx in FREQUENCIES}
 
 
 def energies(image, crop_border=4):
     """The energy at each of ``FREQUENCIES`` of a uint8 image's Y channel (``crop_border`` px cut off)."""
     y = convert_image(image, "uint8", "y")[crop_border:-crop_border, crop_border:-crop_border]
     power, _ = _power_spectrum(y)
-    return {point: float(power[mask].sum()) for point, mask in point_masks(*y.shape).items()}
+    masks = grid_point_masks(*y.shape)
+    return {point: float(power[masks[point]].sum()) for point in FREQUENCIES}
 
 
 def main(pairs, list_path="data_lists/val.csv"):
