@@ -127,7 +127,7 @@ def load_generator(checkpoint_path, device=None, moving_average=True):
     return generator.to(get_device(device)).eval()
 
 
-def load_models(checkpoints, device=None, include_bicubic=True):
+def load_models(checkpoints, device=None, include_bicubic=True, trained_weights=()):
     """Load the generators to compare, skipping absent ones with a printed note.
 
     Args:
@@ -136,17 +136,23 @@ def load_models(checkpoints, device=None, include_bicubic=True):
             generator checkpoint raises (see ``load_generator``): a wrong file should not pass unnoticed.
         device: as in ``load_generator``.
         include_bicubic: put ``'bicubic': None`` (the bicubic baseline) first.
+        trained_weights: names whose trained weights are loaded, not the moving average saved beside them
+            (``ema_decay``; ``load_generator(..., moving_average=False)``). A name not in ``checkpoints`` raises.
     Returns:
         dict name -> ``Generator`` (or None for ``'bicubic'``), in the order given.
     """
+    unknown = sorted(set(trained_weights) - set(checkpoints))
+    if unknown:
+        raise ValueError(f"trained_weights names {unknown}, not among the models {list(checkpoints)}")
     loaded = {"bicubic": None} if include_bicubic else {}
     for name, path in checkpoints.items():
         if path is None or not os.path.isfile(os.fspath(path)):
             reason = "no checkpoint given" if path is None else f"{path} not found"
             print(f"note: {name} skipped ({reason})")
             continue
-        loaded[name] = load_generator(path, device)
-        print(f"{name}: loaded {path}")
+        average = name not in trained_weights
+        loaded[name] = load_generator(path, device, moving_average=average)
+        print(f"{name}: loaded {path}" + ("" if average else " (its trained weights, not their moving average)"))
     return loaded
 
 

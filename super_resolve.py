@@ -33,6 +33,9 @@ def build_parser():
                              "default: automatic (tiles only for large images or after a CUDA out-of-memory)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                         help="default: %(default)s (CUDA when available)")
+    parser.add_argument("--trained-weights", action="store_true",
+                        help="use the checkpoint's trained weights, not the moving average saved beside them "
+                             "(training with ema_decay); without one the two are the same")
     return parser
 
 
@@ -74,7 +77,7 @@ def main(argv=None):
     output_folder = Path(args.output_folder)
     try:
         check_output_folder(output_folder)
-        generator = load_generator(args.checkpoint, args.device)
+        generator = load_generator(args.checkpoint, args.device, moving_average=not args.trained_weights)
         output_folder.mkdir(parents=True, exist_ok=True)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -225,6 +225,32 @@ def test_load_models_skips_absent_checkpoints_with_a_note(tmp_path, tiny_checkpo
     assert "srgan skipped" in out and "none.pth not found" in out and "other skipped (no checkpoint given)" in out
 
 
+def test_trained_weights_or_their_moving_average(tmp_path, tiny_checkpoint, test_data, capsys):
+    """A checkpoint of a run with ``ema_decay`` holds both; the moving average is the default everywhere, and
+    ``load_models(trained_weights=...)`` / ``super_resolve.py --trained-weights`` pick the trained weights."""
+    checkpoint = torch.load(tiny_checkpoint, weights_only=True)
+    average = contrasty_generator(**checkpoint["config"]["model"]).state_dict()
+    path = tmp_path / "with_ema.pth"
+    save_checkpoint({**checkpoint, "generator_ema": average}, path)
+    def same(model, weights):
+        return all(torch.equal(model.state_dict()[k], v) for k, v in weights.items())
+
+    models = inference.load_models({"srgan": path, "baseline": path}, "cpu", trained_weights=["baseline"])
+    assert same(models["srgan"], average) and same(models["baseline"], checkpoint["generator"])
+    assert not same(models["baseline"], average)
+    out = capsys.readouterr().out
+    assert f"srgan: loaded {path}\n" in out and f"baseline: loaded {path} (its trained weights" in out
+    with pytest.raises(ValueError, match="basline"):
+        inference.load_models({"baseline": path}, "cpu", trained_weights=["basline"])
+
+    image = test_data / "Set5" / "LR_bicubic" / "X4" / "birdx4.png"
+    for flags, model in (([], models["srgan"]), (["--trained-weights"], models["baseline"])):
+        assert cli.main(["--checkpoint", str(path), str(image), "--output-folder", str(tmp_path / "out"),
+                         "--device", "cpu", *flags]) == 0
+        expected = inference.super_resolve(model, load_image(image))
+        assert np.array_equal(load_image(tmp_path / "out" / "birdx4_x4.png"), expected)
+
+
 def test_super_resolve_set_writes_and_yields_every_image(eval_lists, tiny_checkpoint, tmp_path):
     models = {"bicubic": None, "tiny": inference.load_generator(tiny_checkpoint, "cpu")}
     images = inference.super_resolve_set(models, eval_lists / "Set5.csv", tmp_path / "Set5", max_images=2,
