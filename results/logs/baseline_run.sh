@@ -5,6 +5,8 @@
 # SRResNet's 20,160. Resumes from checkpoints/baseline_last.pth when run again. (A first start with ema_decay
 # alone, the options of the first reported SRGAN, was stopped after 5 epochs: baseline_ema_only_stopped/.)
 # Usage: RUN_DIR=<work tree of commit a8dcecc or later, with data_lists/> baseline_run.sh
+# Then, to choose between its trained weights and their moving average on the held-out images (baseline_val.csv):
+#   python results/logs/srgan_val.py SRRESNET.pth checkpoints/baseline_last.pth logs/baseline_val.csv baseline
 cd "${RUN_DIR:-.}"
 exec "${PYTHON:-python}" solver.py --phase baseline --profile cpu baseline_epochs=18 baseline_lr_decay_epochs=9 \
   ema_decay=0.999 grid_weight=100 val_max_images=none progress=false checkpoint_folder=checkpoints log_folder=logs

@@ -1,10 +1,11 @@
 """Issue 12: the reported SRGAN's generators on the held-out images, to choose the one to report.
 
 Usage, from the work tree where ``srgan_run.sh`` ran (the project's modules importable):
-    python results/logs/srgan_val.py SRRESNET.pth SRGAN_LAST.pth [OUT.csv]
+    python results/logs/srgan_val.py SRRESNET.pth SRGAN_LAST.pth [OUT.csv [NAME]]
 Writes (default ``logs/srgan_val.csv``) the validation PSNR, SSIM, grid and texture scores of the SRResNet it
 started from, the SRGAN's trained weights (``generator``) and their moving average (``generator_ema``), on
-``data_lists/val.csv`` (never a test set).
+``data_lists/val.csv`` (never a test set). NAME (default ``srgan``) names the second model's rows: ``baseline``
+for the GAN from scratch (``baseline_run.sh``), which did not start from the SRResNet.
 """
 import sys
 
@@ -15,10 +16,10 @@ from utils import write_csv
 COLUMNS = ("model", "val_psnr", "val_ssim", "val_grid", "val_texture")
 
 
-def main(srresnet, srgan, out="logs/srgan_val.csv"):
+def main(srresnet, srgan, out="logs/srgan_val.csv", name="srgan"):
     models = {"srresnet": load_generator(srresnet, "cpu"),
-              "srgan (trained weights)": load_generator(srgan, "cpu", moving_average=False),
-              "srgan (moving average)": load_generator(srgan, "cpu")}
+              f"{name} (trained weights)": load_generator(srgan, "cpu", moving_average=False),
+              f"{name} (moving average)": load_generator(srgan, "cpu")}
     rows = []
     for name, model in models.items():
         _, summary = evaluate_dataset(model, "data_lists/val.csv", "val", name, progress=False)
@@ -29,6 +30,6 @@ def main(srresnet, srgan, out="logs/srgan_val.csv"):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (3, 4):
-        sys.exit("usage: python results/logs/srgan_val.py SRRESNET.pth SRGAN_LAST.pth [OUT.csv]")
+    if len(sys.argv) not in (3, 4, 5):
+        sys.exit("usage: python results/logs/srgan_val.py SRRESNET.pth SRGAN_LAST.pth [OUT.csv [NAME]]")
     main(*sys.argv[1:])
