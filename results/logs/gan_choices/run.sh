@@ -5,6 +5,8 @@
 # grid and texture scores in each run's srgan_epochs.csv). Usage, from a work tree of a fixed commit with its
 # data_lists/ made from the shared images:
 #   results/logs/gan_choices/run.sh /path/to/fixed_srresnet.pth [RUN ...]
+# The cpu profile turns on ema_decay=0.999 and grid_weight=100 since commit 2dcfd13 (after these runs); each run here
+# turns both off first, so that it stays one change from the paper's SRGAN-MSE (a later KEY=VALUE wins).
 # PYTHON=.venv/bin/python selects the interpreter. Each run: runs/<name>/{checkpoints,logs} and runs/<name>.out; a run whose srgan_last.pth is complete is resumed.
 set -u
 init=$1; shift
@@ -30,5 +32,5 @@ mkdir -p runs
 for name in "${names[@]}"; do
   "${PYTHON:-python}" solver.py --phase srgan --profile cpu srgan_epochs=4 srgan_lr_decay_epochs=2 srgan_init="$init" \
     val_max_images=none progress=false checkpoint_folder="runs/$name/checkpoints" log_folder="runs/$name/logs" \
-    ${options[$name]} >> "runs/$name.out" 2>&1
+    ema_decay=0 grid_weight=0 ${options[$name]} >> "runs/$name.out" 2>&1
 done
