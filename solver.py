@@ -242,7 +242,8 @@ class Trainer:
         self.amp_dtype, self.scaler = amp_settings(config, device)
         self.generator = Generator(**_model_config(config)).to(device, memory_format=self.memory_format)
         if config.icnr_init:  # a G loaded from a checkpoint later (SRGAN, a resume) is not affected
-            icnr_(self.generator)
+            with torch.random.fork_rng(devices=[]):  # its draws leave D and all later draws as they are without it
+                icnr_(self.generator)
         self.discriminator = Discriminator(config.discriminator_channels, config.discriminator_dense,
                                            spectral_norm=config.d_spectral_norm).to(
             device, memory_format=self.memory_format) if self.adversarial else None

@@ -429,6 +429,23 @@ def test_icnr_makes_each_upsampling_a_nearest_neighbour_enlargement():
     assert solver.default_config(icnr_init=True).icnr_init and not solver.default_config().icnr_init
 
 
+def test_icnr_changes_nothing_but_the_upsampling_convolutions():
+    """ICNR draws from a forked random stream: D, G's other layers and every later draw are as without it."""
+    tiny = dict(n_blocks=1, channels=8, discriminator_channels=8, discriminator_dense=16, content_loss="mse",
+                amp=False, channels_last=False)
+    runs = []
+    for icnr in (False, True):
+        torch.manual_seed(0)
+        trainer = solver.Trainer(solver.default_config(icnr_init=icnr, **tiny), "baseline", torch.device("cpu"))
+        runs.append((trainer, torch.rand(3)))
+    (plain, next_plain), (icnr, next_icnr) = runs
+    assert torch.equal(next_plain, next_icnr)
+    assert all(torch.equal(v, icnr.discriminator.state_dict()[k]) for k, v in plain.discriminator.state_dict().items())
+    changed = {k for k, v in plain.generator.state_dict().items() if not torch.equal(v, icnr.generator.state_dict()[k])}
+    upsampling = {f"tail.{i}.body.0.{name}" for i in range(2) for name in ("weight", "bias")}
+    assert changed == upsampling
+
+
 def test_periodic_error_is_the_four_pixel_periodic_part_of_the_mse():
     torch.manual_seed(0)
     hr = torch.rand(2, 3, 32, 48) * 2 - 1
