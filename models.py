@@ -89,8 +89,8 @@ def icnr_(generator):
 
     Each upsampling conv makes 4C channels that ``PixelShuffle(2)`` spreads over the 2x2 sub-pixels of C
     channels. ICNR draws the kernels of C channels (Kaiming-uniform, PyTorch's default) and copies each to its
-    4 sub-pixels, so that at the start every upsampling block is a nearest-neighbour enlargement followed by a
-    convolution: no checkerboard pattern to unlearn. Returns the generator.
+    4 sub-pixels, so that at the start every upsampling block is a convolution at the low resolution followed by a
+    nearest-neighbour enlargement: no checkerboard pattern to unlearn. Returns the generator.
     """
     for block in generator.tail:
         if isinstance(block, UpsampleBlock):
