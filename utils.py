@@ -254,23 +254,29 @@ def _power_spectrum(y):
     return np.abs(np.fft.fft2((y - y.mean()) * window)) ** 2, float(np.sum(window ** 2))
 
 
+def _near_grid_frequency(n, k):
+    """Per 1-D DFT bin ``j`` of ``n`` (``j/n`` cycles/pixel, wrapping around at 1): whether it lies within
+    ``GRID_RADIUS_BINS`` of ``k/4`` cycles/pixel. Exact: computed in integers (4 x the distance in bins)."""
+    offset = (GRID_PERIOD * np.arange(n) - k * n) % (GRID_PERIOD * n)
+    return np.minimum(offset, GRID_PERIOD * n - offset) <= GRID_PERIOD * GRID_RADIUS_BINS
+
+
 def grid_point_masks(height, width):
     """``{(ky, kx): mask}`` for ky, kx = 0..3, not both 0: boolean ``height x width`` masks over the DFT bins within
-    ``GRID_RADIUS_BINS`` of ``(ky/4, kx/4)`` cycles/pixel (frequencies wrap around at 1), where a 4- or 2-pixel-periodic
-    pattern puts its energy. The radius of 1.5 bins holds a Hann-windowed peak (+-1 bin) when the frequency falls on a
-    bin, as it does for modcropped images (sides multiples of 4, also after a 4-px crop), and the two nearest bins each
-    side otherwise."""
-    def near(n, k):  # per 1-D bin j (j/n cycles/pixel): whether it lies within the radius of k/4, in exact integers
-        offset = (GRID_PERIOD * np.arange(n) - k * n) % (GRID_PERIOD * n)  # 4 x the distance in bins, one way round
-        return np.minimum(offset, GRID_PERIOD * n - offset) <= GRID_PERIOD * GRID_RADIUS_BINS
-    return {(ky, kx): near(height, ky)[:, None] & near(width, kx)[None, :]
+    ``GRID_RADIUS_BINS`` of ``(ky/4, kx/4)`` cycles/pixel, where a 4- or 2-pixel-periodic pattern puts its energy.
+    The radius of 1.5 bins holds a Hann-windowed peak (+-1 bin) when the frequency falls on a bin, as it does for
+    modcropped images (sides multiples of 4, also after a 4-px crop), and the two nearest bins each side otherwise."""
+    return {(ky, kx): np.outer(_near_grid_frequency(height, ky), _near_grid_frequency(width, kx))
             for ky in range(GRID_PERIOD) for kx in range(GRID_PERIOD) if (ky, kx) != (0, 0)}
 
 
 def _spectral_masks(height, width):
     """Boolean ``height x width`` masks over the DFT bins: ``grid``, the union of ``grid_point_masks``; ``texture``,
     the bins above the LR Nyquist frequency (``max(|fy|, |fx|) > 1/8``), not in ``grid``."""
-    grid = np.logical_or.reduce(list(grid_point_masks(height, width).values()))
+    near_y = np.stack([_near_grid_frequency(height, k) for k in range(GRID_PERIOD)])  # (4, height): per k
+    near_x = np.stack([_near_grid_frequency(width, k) for k in range(GRID_PERIOD)])
+    # the union over (ky, kx) != (0, 0), as two outer products: ky >= 1 with any kx, or ky = 0 with kx >= 1
+    grid = np.outer(near_y[1:].any(0), near_x.any(0)) | np.outer(near_y[0], near_x[1:].any(0))
     fy, fx = np.abs(np.fft.fftfreq(height)), np.abs(np.fft.fftfreq(width))
     texture = (np.maximum(fy[:, None], fx[None, :]) > TEXTURE_CUTOFF) & ~grid
     return grid, texture

@@ -21,9 +21,9 @@ def main(srresnet, srgan, out="logs/srgan_val.csv", name="srgan"):
               f"{name} (trained weights)": load_generator(srgan, "cpu", moving_average=False),
               f"{name} (moving average)": load_generator(srgan, "cpu")}
     rows = []
-    for name, model in models.items():
-        _, summary = evaluate_dataset(model, "data_lists/val.csv", "val", name, progress=False)
-        rows.append({"model": name, **{f"val_{key}": f"{summary[key]:.4f}" for key in ("psnr", "ssim", "grid",
+    for label, model in models.items():
+        _, summary = evaluate_dataset(model, "data_lists/val.csv", "val", label, progress=False)
+        rows.append({"model": label, **{f"val_{key}": f"{summary[key]:.4f}" for key in ("psnr", "ssim", "grid",
                                                                                       "texture")}})
         print("{model:>24}: {val_psnr} dB, grid {val_grid}, texture {val_texture}".format(**rows[-1]))
     write_csv(out, rows, COLUMNS)
