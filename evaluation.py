@@ -5,8 +5,8 @@ The notebooks ``test.ipynb`` and ``super_resolution.ipynb`` call this module and
 generators, super-resolving images), one function per step. Images are numpy ``uint8`` arrays ``HxWx3`` (RGB,
 0..255) throughout; the metrics follow README.md, "Evaluation protocol".
 
-Public functions: tables ``evaluate_dataset``, ``evaluate_all``, ``metrics_markdown``, ``write_metrics``,
-``format_psnr_ssim``, ``format_grid_texture``, ``display_name``; figures ``load_example``, ``auto_zoom_box``,
+Public functions: tables ``score_image``, ``evaluate_dataset``, ``evaluate_all``, ``metrics_markdown``, ``write_metrics``,
+``format_psnr_ssim``, ``format_grid_texture``, ``format_added``, ``display_name``; figures ``load_example``, ``auto_zoom_box``,
 ``compare_figure``, ``save_figure``, ``figure_preview``, ``compare_set``, ``read_log``,
 ``plot_training_curves``, ``plot_validation_curves``.
 """
@@ -24,11 +24,13 @@ from tqdm import tqdm
 
 from datasets import TestDataset
 from inference import super_resolve, super_resolve_set
+from niqe import calc_niqe
 from utils import (
     DEFAULT_TEST_SETS,
     SCALE,
     as_rgb,
     atomic_path,
+    calc_added_energy,
     calc_psnr,
     calc_spectral_scores,
     calc_ssim,
@@ -38,9 +40,12 @@ from utils import (
     write_csv,
 )
 
-# grid, texture (utils.calc_grid_score / calc_texture_score, HR = 1) follow the older columns, which keep their order.
-METRICS_COLUMNS = ("model", "dataset", "psnr", "ssim", "images", "grid", "texture")
-PER_IMAGE_COLUMNS = ("name", "psnr", "ssim", "seconds", "grid", "texture")
+# Newer scores follow the older columns, which keep their order: grid, texture (utils.calc_grid_score /
+# calc_texture_score, HR = 1); niqe (niqe.calc_niqe, NaN when no pristine model was given); added, added_chroma
+# (utils.calc_added_energy, grey levels RMS). The "hr" rows hold the HR images' own NIQE (and 1 / 1 / 0 / 0).
+SCORES = ("psnr", "ssim", "grid", "texture", "niqe", "added", "added_chroma")
+METRICS_COLUMNS = ("model", "dataset", "psnr", "ssim", "images", "grid", "texture", "niqe", "added", "added_chroma")
+PER_IMAGE_COLUMNS = ("name", "psnr", "ssim", "seconds", "grid", "texture", "niqe", "added", "added_chroma")
 DISPLAY_NAMES = {"bicubic": "Bicubic", "srresnet": "SRResNet", "srgan": "SRGAN", "baseline": "GAN from scratch",
                  "lr": "LR", "hr": "HR"}
 
@@ -49,29 +54,38 @@ DISPLAY_NAMES = {"bicubic": "Bicubic", "srresnet": "SRResNet", "srgan": "SRGAN",
 # Metrics over the test sets
 # ----------------------------------------------------------------------------------------------
 def _summary(model_name, dataset_name, rows, note=""):
-    """Mean PSNR, SSIM, grid and texture scores and seconds of per-image rows (NaN and 0 images when there are none)."""
+    """Mean of every score and of the seconds over per-image rows (NaN and 0 images when there are none)."""
     mean = (lambda key: float(np.mean([row[key] for row in rows]))) if rows else (lambda key: float("nan"))
-    return {"model": model_name, "dataset": dataset_name, "psnr": mean("psnr"), "ssim": mean("ssim"),
-            "images": len(rows), "grid": mean("grid"), "texture": mean("texture"), "seconds": mean("seconds"),
-            "note": note}
+    return {"model": model_name, "dataset": dataset_name, "images": len(rows), "seconds": mean("seconds"),
+            **{key: mean(key) for key in SCORES}, "note": note}
 
 
-def _score(model, item, tile_size, device, hr_path):
-    """Super-resolve one test item and score it: ``{'name', 'psnr', 'ssim', 'seconds' (upscaling only), 'grid',
-    'texture'}``."""
+def score_image(sr, hr, niqe_model=None):
+    """Every score of one SR image against its HR (``uint8`` ``HxWx3``, same shape), by the test protocol (Y channel,
+    4-px border crop): ``{'psnr', 'ssim', 'grid', 'texture', 'niqe', 'added', 'added_chroma'}``; ``niqe`` is NaN
+    without a ``niqe_model`` (``niqe.load_pristine_model``). ``ValueError`` for images too small for a score."""
+    grid, texture = calc_spectral_scores(sr, hr, SCALE)
+    added, added_chroma = calc_added_energy(sr, hr, SCALE)
+    return {"psnr": calc_psnr(sr, hr, SCALE), "ssim": calc_ssim(sr, hr, SCALE), "grid": grid, "texture": texture,
+            "niqe": float("nan") if niqe_model is None else calc_niqe(sr, niqe_model, SCALE),
+            "added": added, "added_chroma": added_chroma}
+
+
+def _score(model, item, tile_size, device, hr_path, niqe_model):
+    """Super-resolve one test item (model None: bicubic; "hr": the HR itself) and score it: ``{'name', 'seconds'
+    (upscaling only), **score_image}``."""
     start = time.perf_counter()
-    sr = super_resolve(model, item["lr"], tile_size, device)
+    sr = item["hr"] if isinstance(model, str) and model == "hr" else super_resolve(model, item["lr"], tile_size,
+                                                                                   device)
     seconds = time.perf_counter() - start
     try:
-        grid, texture = calc_spectral_scores(sr, item["hr"], SCALE)
-        return {"name": item["name"], "psnr": calc_psnr(sr, item["hr"], SCALE),
-                "ssim": calc_ssim(sr, item["hr"], SCALE), "seconds": seconds, "grid": grid, "texture": texture}
+        return {"name": item["name"], "seconds": seconds, **score_image(sr, item["hr"], niqe_model)}
     except ValueError as error:
         raise ValueError(f"{hr_path}: {error}") from error
 
 
 def _evaluate_models_on_set(models, list_path, dataset_name, max_images=None, tile_size=None, device=None,
-                            results_folder=None, progress=True):
+                            results_folder=None, progress=True, niqe_model=None):
     """Evaluate several models on one set, decoding each image once. Returns name -> (rows, summary)."""
     list_path = Path(list_path)
     dataset = TestDataset(list_path) if list_path.is_file() else None
@@ -87,7 +101,8 @@ def _evaluate_models_on_set(models, list_path, dataset_name, max_images=None, ti
         try:
             item = dataset[index]  # ValueError naming the file when it cannot be read
             hr_path = dataset.rows[index]["hr_path"]
-            scores = {name: _score(model, item, tile_size, device, hr_path) for name, model in models.items()}
+            scores = {name: _score(model, item, tile_size, device, hr_path, niqe_model)
+                      for name, model in models.items()}
         except (ValueError, OSError) as error:  # unreadable, or too small for the metrics: named, skipped
             failures.append(str(error))
             print(f"warning: {dataset_name}: image {index + 1} skipped: {error}")
@@ -108,15 +123,17 @@ def _evaluate_models_on_set(models, list_path, dataset_name, max_images=None, ti
 
 
 def evaluate_dataset(model, list_path, dataset_name, model_name=None, max_images=None, tile_size=None,
-                     device=None, results_folder=None, progress=True):
-    """PSNR and SSIM of one model on one test set, and the grid and texture scores (README.md, "Evaluation protocol").
+                     device=None, results_folder=None, progress=True, niqe_model=None):
+    """PSNR and SSIM of one model on one test set, and the other scores (README.md, "Evaluation protocol").
 
     Each SR image (``uint8``) is compared with the modcropped HR on the Y channel (BT.601 as MATLAB), with a
-    4-pixel border cropped (``utils.calc_psnr``/``calc_ssim``, and the spectral diagnostics ``calc_grid_score``/
-    ``calc_texture_score``: HR = 1), then averaged over the set.
+    4-pixel border cropped (``score_image``: ``utils.calc_psnr``/``calc_ssim``, the spectral diagnostics
+    ``calc_grid_score``/``calc_texture_score``: HR = 1, ``calc_added_energy``; ``niqe.calc_niqe`` of the SR
+    alone), then averaged over the set.
 
     Args:
-        model: a generator, or None for the bicubic baseline (see ``inference.super_resolve``).
+        model: a generator, None for the bicubic baseline (see ``inference.super_resolve``), or ``"hr"`` to score
+            the HR images themselves (their NIQE).
         list_path: the set's CSV from ``create_data_lists.py``. A missing or empty list gives 0 images and NaN
             metrics (and a printed note), never an error, so a missing set shows in the tables.
         dataset_name: the set's name in the results, e.g. ``'Set5'``.
@@ -125,24 +142,26 @@ def evaluate_dataset(model, list_path, dataset_name, model_name=None, max_images
         tile_size, device: passed to ``inference.super_resolve``.
         results_folder: if given, the per-image rows go to ``<results_folder>/per_image/<model>_<set>.csv``.
         progress: show a tqdm progress bar.
+        niqe_model: NIQE's pristine model (``niqe.load_pristine_model``); None: NIQE is NaN.
     Returns:
-        ``(rows, summary)``: rows ``[{'name', 'psnr', 'ssim', 'seconds', 'grid', 'texture'}]`` (seconds: the
-        upscaling alone); summary ``{'model', 'dataset', 'psnr', 'ssim', 'images', 'grid', 'texture', 'seconds'
-        (mean per image), 'note', 'failures' (messages naming the images that were skipped: unreadable, or too
-        small for SSIM or the spectral scores)}``.
+        ``(rows, summary)``: rows ``[{'name', 'seconds', **score_image}]`` (seconds: the upscaling alone); summary
+        ``{'model', 'dataset', 'images', 'seconds' (mean per image), the mean of each score, 'note', 'failures'
+        (messages naming the images that were skipped: unreadable, or too small for a score)}``.
     """
     model_name = model_name or ("bicubic" if model is None else "model")
     results = _evaluate_models_on_set({model_name: model}, list_path, dataset_name, max_images, tile_size,
-                                      device, results_folder, progress)
+                                      device, results_folder, progress, niqe_model)
     return results[model_name]
 
 
 def evaluate_all(models, lists_folder, datasets=DEFAULT_TEST_SETS, max_images=None, results_folder="results",
-                 tile_size=None, device=None, progress=True):
+                 tile_size=None, device=None, progress=True, niqe_model=None):
     """Evaluate every model on every test set and write the tables.
 
     Args:
-        models: dict name -> generator, or None for the bicubic baseline (e.g. from ``load_models``).
+        models: dict name -> generator, or None for the bicubic baseline (e.g. from ``load_models``); with a
+            ``niqe_model``, an ``"hr"`` row (the HR images' own NIQE) is added.
+        niqe_model: NIQE's pristine model (``niqe.load_pristine_model``); None: NIQE is NaN.
         lists_folder: folder of the CSV lists (``<lists_folder>/<dataset>.csv``).
         datasets: set names; a set without a list is reported as missing (0 images, NaN), not dropped.
         max_images: only the first N images of each set (None = all).
@@ -153,10 +172,11 @@ def evaluate_all(models, lists_folder, datasets=DEFAULT_TEST_SETS, max_images=No
     Returns:
         list of summaries (see ``evaluate_dataset``), one per (model, set), models outer, sets inner.
     """
+    models = {**models, "hr": "hr"} if niqe_model is not None else models
     by_key = {}
     for dataset_name in datasets:
         results = _evaluate_models_on_set(models, Path(lists_folder) / f"{dataset_name}.csv", dataset_name,
-                                          max_images, tile_size, device, results_folder, progress)
+                                          max_images, tile_size, device, results_folder, progress, niqe_model)
         for name, (_, summary) in results.items():
             by_key[name, dataset_name] = summary
         if results_folder is not None:
@@ -182,49 +202,57 @@ def format_grid_texture(grid, texture):
     return f"{grid:.2f} / {texture:.2f}"
 
 
+def format_added(added, chroma):
+    """The ``added / chroma`` cell (``utils.calc_added_energy``, grey levels RMS): ``'2.10 / 0.61'``."""
+    return f"{added:.2f} / {chroma:.2f}"
+
+
 def metrics_markdown(summaries):
-    """Markdown tables of summaries: one row per model, one ``PSNR / SSIM`` column per set; the same for the
-    ``grid / texture`` scores (HR = 1) and the mean seconds per image; then the number of images per set."""
+    """Markdown tables of summaries, one row per model and one column per set: ``PSNR / SSIM``; NIQE (with the HR
+    images' own, when measured); ``grid / texture`` (HR = 1); ``added / chroma`` (grey levels RMS); the mean
+    seconds per image; then the number of images per set. The ``hr`` rows appear in the NIQE table only."""
     models = list(dict.fromkeys(summary["model"] for summary in summaries))
     datasets = list(dict.fromkeys(summary["dataset"] for summary in summaries))
     lookup = {(summary["model"], summary["dataset"]): summary for summary in summaries}
+    sr_models = [model for model in models if model != "hr"]
 
-    def cell(model, dataset, text):
-        summary = lookup.get((model, dataset))
-        return "n/a" if summary is None or not summary["images"] else text(summary)
+    def table(title, header, text, rows=sr_models):
+        lines = [title, "", "| Model | " + " | ".join(f"{name} {header}" for name in datasets) + " |",
+                 "|---|" + "---|" * len(datasets)]
+        for model in rows:
+            cells = []
+            for dataset in datasets:
+                summary = lookup.get((model, dataset))
+                cells.append("n/a" if summary is None or not summary["images"] else text(summary))
+            lines.append(f"| {display_name(model)} | " + " | ".join(cells) + " |")
+        return lines + [""]
 
-    lines = ["| Model | " + " | ".join(f"{name} PSNR / SSIM" for name in datasets) + " |",
-             "|---|" + "---|" * len(datasets)]
-    for model in models:
-        cells = [cell(model, dataset, lambda s: format_psnr_ssim(s["psnr"], s["ssim"])) for dataset in datasets]
-        lines.append(f"| {display_name(model)} | " + " | ".join(cells) + " |")
-    lines += ["", "Grid / texture scores (spectral energy of the SR image relative to the HR's, HR = 1: grid at the "
-                  "2- and 4-pixel periods, above 1 = a periodic grid; texture above the LR's Nyquist frequency, "
-                  "below 1 = over-smooth):", "",
-              "| Model | " + " | ".join(f"{name} grid / texture" for name in datasets) + " |",
-              "|---|" + "---|" * len(datasets)]
-    for model in models:
-        cells = [cell(model, dataset, lambda s: format_grid_texture(s["grid"], s["texture"])) for dataset in datasets]
-        lines.append(f"| {display_name(model)} | " + " | ".join(cells) + " |")
-    lines += ["", "Mean seconds per image (the upscaling alone):", "",
-              "| Model | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
-    for model in models:
-        cells = [cell(model, dataset, lambda s: f"{s['seconds']:.3f}") for dataset in datasets]
-        lines.append(f"| {display_name(model)} | " + " | ".join(cells) + " |")
+    lines = table("PSNR (dB) / SSIM, higher is better:", "PSNR / SSIM",
+                  lambda s: format_psnr_ssim(s["psnr"], s["ssim"]))
+    if any(np.isfinite(summary["niqe"]) for summary in summaries):
+        lines += table("NIQE (no reference; lower = closer to the statistics of natural photographs; noise can lower "
+                       "it too, so read it beside PSNR):", "NIQE", lambda s: f"{s['niqe']:.2f}", models)
+    lines += table("Grid / texture scores (spectral energy of the SR image relative to the HR's, HR = 1: grid at the "
+                   "2- and 4-pixel periods, above 1 = a periodic grid; texture above the LR's Nyquist frequency, "
+                   "below 1 = over-smooth):", "grid / texture", lambda s: format_grid_texture(s["grid"], s["texture"]))
+    lines += table("Added / chroma (grey levels RMS of what the SR image has above the LR's Nyquist frequency that "
+                   "the HR lacks there, tile by tile and frequency by frequency: in Y, and in colour):",
+                   "added / chroma", lambda s: format_added(s["added"], s["added_chroma"]))
+    lines += table("Mean seconds per image (the upscaling alone):", "seconds", lambda s: f"{s['seconds']:.3f}")
     counts = {dataset: max((s["images"] for s in summaries if s["dataset"] == dataset), default=0)
               for dataset in datasets}
     images = ", ".join(f"{dataset} {count}" for dataset, count in counts.items())
-    lines += ["", f"x{SCALE}, Y channel (ITU-R BT.601), {SCALE}-pixel border cropped, SSIM with an 11x11 Gaussian "
-                  f"window (Wang et al. 2004). Images: {images}; n/a = no images.", ""]
+    lines += [f"x{SCALE}, Y channel (ITU-R BT.601), {SCALE}-pixel border cropped, SSIM with an 11x11 Gaussian "
+              f"window (Wang et al. 2004). Images: {images}; n/a = no images.", ""]
     return "\n".join(lines)
 
 
 def write_metrics(summaries, results_folder="results"):
-    """Write ``metrics.csv`` (columns exactly ``model,dataset,psnr,ssim,images,grid,texture``) and ``metrics.md``
-    atomically into ``results_folder``. Returns ``(csv_path, md_path)``."""
+    """Write ``metrics.csv`` (columns exactly ``METRICS_COLUMNS``) and ``metrics.md`` atomically into
+    ``results_folder``. Returns ``(csv_path, md_path)``."""
     folder = Path(results_folder)
     rows = [{"model": s["model"], "dataset": s["dataset"], "psnr": f"{s['psnr']:.4f}", "ssim": f"{s['ssim']:.6f}",
-             "images": s["images"], "grid": f"{s['grid']:.4f}", "texture": f"{s['texture']:.4f}"} for s in summaries]
+             "images": s["images"], **{key: f"{s[key]:.4f}" for key in SCORES[2:]}} for s in summaries]
     write_csv(folder / "metrics.csv", rows, METRICS_COLUMNS)
     with atomic_path(folder / "metrics.md") as tmp_path:
         Path(tmp_path).write_text(metrics_markdown(summaries), encoding="utf-8")

@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 from datasets import TestDataset, TrainDataset
 from evaluation import evaluate_dataset
 from models import ContentLoss, Discriminator, Generator, icnr_
+from niqe import load_pristine_model
 from utils import generator_weights, get_device, load_checkpoint, run_main, save_checkpoint, write_csv
 
 PHASES = ("srresnet", "srgan", "baseline")
@@ -51,7 +52,8 @@ def paper_settings():
     """The paper's settings (for a GPU and DIV2K) as a new plain dict; ``default_config`` explains them."""
     return dict(
         # data (lists made by create_data_lists.py)
-        lists_folder="data_lists", train_list="train.csv", val_list="val.csv", val_max_images=None,
+        # val_niqe: also NIQE in validation (niqe.load_pristine_model: $SRGAN_NIQE_MODEL, the cache, or a download)
+        lists_folder="data_lists", train_list="train.csv", val_list="val.csv", val_max_images=None, val_niqe=False,
         # batch_size is the global batch: under torchrun each of N processes takes batch_size / N
         # pool_size: decoded images per worker (DIV2K); "all" keeps the whole set decoded (datasets.TrainDataset)
         crop_size=96, scale=4, patches_per_image=100, augment=False, batch_size=16, num_workers=4, pool_size=32,
@@ -65,7 +67,10 @@ def paper_settings():
         # phase 2: SRGAN (and the baseline), 1e-4 then 1e-5 for the second half
         srgan_epochs=40, srgan_lr=1e-4, srgan_lr_decay_epochs=(20,), srgan_lr_schedule="step",
         baseline_epochs=40, baseline_lr=1e-4, baseline_lr_decay_epochs=(20,), baseline_lr_schedule="step",
-        content_loss="vgg54", vgg_weights="imagenet", feature_scale=1 / 12.75, adversarial_weight=1e-3,
+        # content_loss: "mse", "vgg22", "vgg54" (the paper's SRGAN), "lite0_stage3", "lite0_stage5"
+        # (models.ContentLoss); vgg_weights: "imagenet", a file, or "random" (seeded by seed);
+        # feature_scale None: the kind's own (1/12.75 for VGG; ContentLoss.FEATURE_SCALES)
+        content_loss="vgg54", vgg_weights="imagenet", feature_scale=None, adversarial_weight=1e-3,
         # Options for the adversarial phases, each off (the paper) by default; report.md measures them:
         # gan_loss "bce" (the paper) or "relativistic" (ESRGAN's RaGAN); d_lr_ratio: D's rate / G's;
         # generator_bn "batch" (the paper: G's batch norms use batch statistics while training) or "frozen"
@@ -84,8 +89,9 @@ def paper_settings():
         srgan_init=None,  # the phase-1 generator for SRGAN; None: <checkpoint_folder>/srresnet_best.pth
         lr_decay_factor=0.1, beta1=0.9, beta2=0.999,
         # machinery
-        # bf16/fp16 autocast and the channels_last memory layout: both faster on this CPU
-        # (benchmarks/bench_training.py) and on CUDA GPUs with tensor cores; False gives plain fp32 / NCHW
+        # amp: fp16 autocast on CUDA, bf16 on a CPU with bf16 instructions (AVX512-BF16, AMX), else fp32
+        # (amp_settings); channels_last memory layout; both measured by benchmarks/bench_training.py;
+        # False gives plain fp32 / NCHW
         # sync_batch_norm: under torchrun on CUDA, batch norms use the statistics of the global batch
         device="auto", amp=True, channels_last=True, sync_batch_norm=True, seed=0, checkpoint_folder="checkpoints",
         log_folder="logs", resume=True, progress=True,
@@ -112,9 +118,9 @@ def default_config(**overrides):
 
 
 # Settings that are not plain numbers: their allowed values.
-_CHOICES = {"content_loss": ("mse", "vgg22", "vgg54"), "gan_loss": ("bce", "relativistic"),
+_CHOICES = {"content_loss": ContentLoss.KINDS, "gan_loss": ("bce", "relativistic"),
             "generator_bn": ("batch", "frozen"), **{f"{phase}_lr_schedule": ("step", "cosine") for phase in PHASES}}
-_OPTIONAL = {"val_max_images": int, "srgan_init": str}  # None allowed
+_OPTIONAL = {"val_max_images": int, "srgan_init": str, "feature_scale": float}  # None allowed
 
 
 def check_config(config):
@@ -158,7 +164,7 @@ def _is_valid(key, value, default):
         return all(type(item) is int and item >= 1 for item in value)
     if isinstance(default, int) or _OPTIONAL.get(key) is int:
         return type(value) is int and value >= 0
-    if isinstance(default, float):
+    if isinstance(default, float) or _OPTIONAL.get(key) is float:
         return type(value) in (int, float) and math.isfinite(value) and value >= 0
     return isinstance(value, str) and value != ""
 
@@ -216,11 +222,21 @@ def lr_factor(config, phase, epoch):
     return config.lr_decay_factor ** sum(epoch >= milestone for milestone in config[f"{phase}_lr_decay_epochs"])
 
 
+def cpu_has_bf16():
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX): there bf16 autocast is about 3x faster than
+    fp32; without (AVX2 only, most laptops) it is emulated and was 12x slower (benchmarks/bench_training.py)."""
+    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    return bool(check and check())
+
+
 def amp_settings(config, device):
-    """``(autocast dtype or None, GradScaler)``: bf16 on the CPU, fp16 with loss scaling on CUDA."""
+    """``(autocast dtype or None, GradScaler)``: fp16 with loss scaling on CUDA, bf16 on a CPU that has bf16
+    instructions (``cpu_has_bf16``), else plain fp32."""
     dtype = None
-    if config.amp:
-        dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+    if config.amp and device.type == "cuda":
+        dtype = torch.float16
+    elif config.amp and device.type == "cpu" and cpu_has_bf16():
+        dtype = torch.bfloat16
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
     return dtype, scaler
 
@@ -248,7 +264,8 @@ class Trainer:
                                            spectral_norm=config.d_spectral_norm).to(
             device, memory_format=self.memory_format) if self.adversarial else None
         self.content_loss = ContentLoss("mse" if phase == "srresnet" else config.content_loss,
-                                        vgg_weights=config.vgg_weights, feature_scale=config.feature_scale).to(device)
+                                        vgg_weights=config.vgg_weights, feature_scale=config.feature_scale,
+                                        seed=config.seed).to(device)
         networks = [(self.generator, 1.0)] + ([(self.discriminator, config.d_lr_ratio)] if self.adversarial else [])
         self.optimizers = [torch.optim.Adam(net.parameters(), lr=config[f"{phase}_lr"] * ratio,
                                             betas=(config.beta1, config.beta2)) for net, ratio in networks]
@@ -489,14 +506,15 @@ def _check_finite(losses, epoch, iteration, device):
                                  f"(try a lower learning rate)")
 
 
-VALIDATION_KEYS = ("val_psnr", "val_ssim", "val_grid", "val_texture")
+VALIDATION_KEYS = ("val_psnr", "val_ssim", "val_grid", "val_texture", "val_niqe", "val_added", "val_added_chroma")
 
 
-def validate(generator, list_path, max_images=None):
-    """``{'val_psnr', 'val_ssim', 'val_grid', 'val_texture'}``: the means over the whole images of a data list,
-    by the test protocol (``evaluation.evaluate_dataset``: batch 1, eval mode, uint8 output, Y channel, 4 px
-    crop; the grid and texture scores of ``utils.calc_spectral_scores``)."""
-    _, summary = evaluate_dataset(generator, list_path, "validation", max_images=max_images, progress=False)
+def validate(generator, list_path, max_images=None, niqe_model=None):
+    """``{'val_psnr', 'val_ssim', 'val_grid', 'val_texture', 'val_niqe', 'val_added', 'val_added_chroma'}``: the
+    means over the whole images of a data list, by the test protocol (``evaluation.evaluate_dataset``: batch 1, eval
+    mode, uint8 output, Y channel, 4 px crop); ``val_niqe`` is NaN without a ``niqe_model``."""
+    _, summary = evaluate_dataset(generator, list_path, "validation", max_images=max_images, progress=False,
+                                  niqe_model=niqe_model)
     return {key: summary[key.removeprefix("val_")] for key in VALIDATION_KEYS}
 
 
@@ -675,6 +693,7 @@ class _Run:
         self.config, self.phase, self.trainer = config, phase, trainer
         self.history, self.best_psnr, self.val_path = history, best_psnr, val_path
         self.has_val = len(TestDataset(val_path, scale=config.scale)) > 0  # the list is read (and checked)
+        self.niqe_model = load_pristine_model() if config.val_niqe and self.has_val else None
         self.last, self.best = checkpoint_paths(config, phase)
         self.interrupted = os.path.join(config.checkpoint_folder, f"{phase}_interrupted.pth")
         self.iterations = _CsvLog(os.path.join(config.log_folder, f"{phase}_iterations.csv"), start_epoch)
@@ -689,8 +708,8 @@ class _Run:
     def end_epoch(self, epoch, summary):
         """Validate (held-out images; none: the latest epoch is the best), write ``_last`` (and ``_best``),
         the logs and one line of progress."""
-        summary.update(validate(self.trainer.inference_generator(), self.val_path, self.config.val_max_images)
-                       if self.has_val else dict.fromkeys(VALIDATION_KEYS, math.nan))
+        summary.update(validate(self.trainer.inference_generator(), self.val_path, self.config.val_max_images,
+                                self.niqe_model) if self.has_val else dict.fromkeys(VALIDATION_KEYS, math.nan))
         self.history.append({"epoch": epoch, **summary})
         improved = not self.has_val or summary["val_psnr"] > self.best_psnr
         self.best_psnr = max(self.best_psnr, summary["val_psnr"]) if self.has_val else self.best_psnr

@@ -9,8 +9,11 @@ Image representations used everywhere in this project (``convert_image`` goes be
 ``[0, 1]``  float tensor ``(3, H, W)`` or ``(N, 3, H, W)``; the generator's input (LR)
 ``[-1, 1]`` float tensor, same shapes; the generator's output and the HR target, as the paper
 ``imagenet`` float tensor, same shapes, ``([0, 1] - mean) / std`` with ImageNet statistics (VGG input)
+``lite``    float tensor, same shapes, ``(255 [0, 1] - 127) / 128`` (EfficientNet-Lite input)
 ``y``       luma of ITU-R BT.601 as MATLAB ``rgb2ycbcr``: float, range 16..235, shape ``HxW``
             (numpy float64 from ``pil``/``uint8``) or ``(H, W)``/``(N, H, W)`` (tensor from tensors)
+``ycbcr``   MATLAB ``rgb2ycbcr`` (not rounded): numpy float64 ``HxWx3``, Y in 16..235, Cb and Cr in 16..240;
+            from ``pil``/``uint8`` only
 ========== ============================================================================
 """
 import contextlib
@@ -20,17 +23,21 @@ import sys
 import tempfile
 
 import numpy as np
+import scipy.ndimage
 import torch
 from PIL import Image
 from skimage.metrics import structural_similarity
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-# MATLAB rgb2ycbcr, luma row, for R, G, B in 0..255: Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255.
-Y_COEFFICIENTS = (65.481 / 255, 128.553 / 255, 24.966 / 255)
-Y_OFFSET = 16.0
+# MATLAB rgb2ycbcr for R, G, B in 0..255: Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255,
+# Cb = 128 + (-37.797 R - 74.203 G + 112 B) / 255, Cr = 128 + (112 R - 93.786 G - 18.214 B) / 255.
+YCBCR_MATRIX = np.array([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]]) / 255
+YCBCR_OFFSET = np.array([16.0, 128.0, 128.0])
+Y_COEFFICIENTS, Y_OFFSET = tuple(YCBCR_MATRIX[0]), float(YCBCR_OFFSET[0])
 
-REPRESENTATIONS = ("pil", "uint8", "[0, 1]", "[-1, 1]", "imagenet", "y")
+SOURCES = ("pil", "uint8", "[0, 1]", "[-1, 1]", "imagenet", "lite")
+REPRESENTATIONS = SOURCES + ("y", "ycbcr")
 
 # The project's super-resolution factor, and its test sets (each a data list <lists>/<set>.csv) in table order.
 SCALE = 4
@@ -128,12 +135,13 @@ def modcrop(img, scale=SCALE):
 def convert_image(img, source, target):
     """Convert an image between the representations listed in this module's docstring.
 
-    ``source`` is one of ``pil``, ``uint8``, ``[0, 1]``, ``[-1, 1]``, ``imagenet``; ``target`` any of
-    those or ``y``. Tensor targets keep the tensor's device and float dtype (uint8 sources give
-    float32 tensors). ``uint8``/``pil`` targets from tensors clamp, round and return numpy ``HxWx3``
-    (``NxHxWx3`` for a batch; ``pil`` needs a single image). A gray ``HxW`` uint8 array counts as R = G = B.
+    ``source`` is one of ``SOURCES`` (``pil``, ``uint8``, ``[0, 1]``, ``[-1, 1]``, ``imagenet``, ``lite``);
+    ``target`` any of those, ``y`` or ``ycbcr`` (``ycbcr`` from ``pil``/``uint8`` only). Tensor targets keep the
+    tensor's device and float dtype (uint8 sources give float32 tensors). ``uint8``/``pil`` targets from tensors
+    clamp, round and return numpy ``HxWx3`` (``NxHxWx3`` for a batch; ``pil`` needs a single image). A gray ``HxW``
+    uint8 array counts as R = G = B.
     """
-    if source not in REPRESENTATIONS[:-1] or target not in REPRESENTATIONS:
+    if source not in SOURCES or target not in REPRESENTATIONS:
         raise ValueError(f"convert_image: unknown source {source!r} or target {target!r}; "
                          f"choose from {REPRESENTATIONS}")
     if source == target:
@@ -147,6 +155,8 @@ def convert_image(img, source, target):
             return Image.fromarray(array)
         if target == "y":
             return Y_OFFSET + array.astype(np.float64) @ np.array(Y_COEFFICIENTS)
+        if target == "ycbcr":
+            return YCBCR_OFFSET + array.astype(np.float64) @ YCBCR_MATRIX.T
         unit = torch.from_numpy(array).permute(2, 0, 1).float().div(255.0)
     else:  # a float tensor: bring it to [0, 1] first
         unit = img
@@ -154,6 +164,8 @@ def convert_image(img, source, target):
             unit = (img + 1.0) / 2.0
         elif source == "imagenet":
             unit = img * _imagenet_stats(img, IMAGENET_STD) + _imagenet_stats(img, IMAGENET_MEAN)
+        elif source == "lite":
+            unit = (img * 128.0 + 127.0) / 255.0
 
     if target == "[0, 1]":
         return unit
@@ -161,6 +173,10 @@ def convert_image(img, source, target):
         return unit * 2.0 - 1.0
     if target == "imagenet":
         return (unit - _imagenet_stats(unit, IMAGENET_MEAN)) / _imagenet_stats(unit, IMAGENET_STD)
+    if target == "lite":
+        return (unit * 255.0 - 127.0) / 128.0
+    if target == "ycbcr":
+        raise ValueError(f"convert_image: target 'ycbcr' needs a pil or uint8 image, not {source!r}")
     if target == "y":
         weights = torch.tensor(Y_COEFFICIENTS, dtype=unit.dtype, device=unit.device).view(3, 1, 1)
         return Y_OFFSET + (unit * 255.0 * weights).sum(dim=-3)
@@ -336,6 +352,67 @@ def calc_texture_score(sr, hr, crop_border=4):
         ValueError: as ``calc_grid_score``.
     """
     return calc_spectral_scores(sr, hr, crop_border)[1]
+
+
+# What the SR image adds that the HR lacks, in local spectra: tiles of ADDED_TILE px, half-overlapping, Hann-windowed.
+ADDED_TILE = 64
+ADDED_SMOOTH_BINS = 5  # each tile's power spectrum is averaged over 5x5 DFT bins before SR and HR are compared
+
+
+def calc_added_energy(sr, hr, crop_border=4):
+    """``(added, added_chroma)``: how strong a pattern the SR image has that the HR lacks, above the LR's Nyquist
+    frequency, in grey levels RMS (0 = nothing added).
+
+    Both images are converted to Y, Cb and Cr (MATLAB ``rgb2ycbcr``, 0..255 scale) and cut into 64x64 tiles with a
+    32-px step. In each tile and channel, the power spectra of SR and HR (mean removed, Hann window, averaged over
+    3x3 bins) are compared bin by bin over the band ``max(|fy|, |fx|) > 1/8`` cycles/pixel that the x4 LR cannot
+    hold (the texture band of ``calc_texture_score``, grid bins included); where the SR has more energy than the
+    HR, the excess is summed. By Parseval that sum is the mean square of a pattern: ``added`` is its RMS in the
+    Y channel (a mesh, noise, a grid: anything at any frequency of that band that the HR does not have there),
+    ``added_chroma`` the RMS of the Cb and Cr excesses together (colour speckle). Because the comparison is per tile
+    and per frequency, texture missing in one place (an over-smooth SR) does not cancel a pattern added elsewhere.
+
+    Calibration (``tests/test_scores.py``): a sine grating of amplitude a added to the HR reads about ``a / sqrt(2)``
+    (its RMS); a texture with exactly the HR's local spectra but other phases still reads about 0.2 to 0.3 times the
+    HR texture's RMS (the bin-to-bin noise of a spectrum estimate), so compare models with each other, not with 0.
+
+    Args:
+        sr, hr: ``uint8`` arrays ``HxWx3`` (RGB) or ``HxW`` (gray), same shape, at least 16x16 after the crop (a side
+            below 64 px is one tile across).
+    Returns:
+        Two Python floats, grey levels RMS.
+    Raises:
+        ValueError: images of different shapes or too small.
+    """
+    sr, hr = np.asarray(sr), np.asarray(hr)
+    if sr.shape != hr.shape:
+        raise ValueError(f"images to compare differ in shape: {sr.shape} and {hr.shape}")
+    ycbcr = [convert_image(image, "uint8", "ycbcr") for image in (sr, hr)]
+    if crop_border:
+        ycbcr = [image[crop_border:-crop_border, crop_border:-crop_border] for image in ycbcr]
+    if min(ycbcr[0].shape[:2]) < MIN_SPECTRUM_SIDE:
+        raise ValueError(f"image of shape {sr.shape} is too small for the added-energy score (at least "
+                         f"{MIN_SPECTRUM_SIDE}x{MIN_SPECTRUM_SIDE} after the {crop_border}-pixel border crop)")
+    tile = [min(ADDED_TILE, side) for side in ycbcr[0].shape[:2]]  # one tile across a side below 64 px
+    starts = [range(0, side - size + 1, max(size // 2, 1)) for side, size in zip(ycbcr[0].shape, tile)]
+    window = np.outer(np.hanning(tile[0]), np.hanning(tile[1]))
+    band = np.maximum(*np.meshgrid(*(np.abs(np.fft.fftfreq(size)) for size in tile), indexing="ij")) > TEXTURE_CUTOFF
+    excess = np.zeros(3)  # summed over tiles, per channel
+    for y in starts[0]:
+        for x in starts[1]:
+            power = [_smoothed_power(image[y:y + tile[0], x:x + tile[1]], window) for image in ycbcr]  # SR, HR
+            excess += np.where(band, np.maximum(power[0] - power[1], 0), 0).sum(axis=(1, 2))
+    # Parseval: sum |DFT|^2 = pixels * sum(x^2); the window weighs the pattern by sum(w^2) / pixels on average.
+    mean_square = excess / (len(starts[0]) * len(starts[1]) * window.size * np.sum(window ** 2))
+    return float(np.sqrt(mean_square[0])), float(np.sqrt(mean_square[1] + mean_square[2]))
+
+
+def _smoothed_power(tile, window):
+    """``(3, Th, Tw)``: per channel of a ``ThxTwx3`` tile, ``|FFT2|^2`` of the mean-removed, windowed tile, averaged over
+    ``ADDED_SMOOTH_BINS`` x ``ADDED_SMOOTH_BINS`` neighbouring bins (wrapping around, as the spectrum does)."""
+    channels = np.moveaxis(tile - tile.mean(axis=(0, 1)), 2, 0) * window
+    power = np.abs(np.fft.fft2(channels)) ** 2
+    return scipy.ndimage.uniform_filter(power, size=(1, ADDED_SMOOTH_BINS, ADDED_SMOOTH_BINS), mode="wrap")
 
 
 # ----------------------------------------------------------------------------------------------

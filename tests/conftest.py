@@ -89,3 +89,14 @@ def tiny_checkpoint(tmp_path_factory):
     save_checkpoint({"generator": Generator(**TINY_GENERATOR).state_dict(), "discriminator": None,
                      "config": {"model": dict(TINY_GENERATOR)}, "epoch": 1, "phase": "srresnet"}, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def niqe_model(shared_data):
+    """NIQE's pristine model from ``../shared/niqe`` (beside the shared images; the test is skipped without it)."""
+    import niqe
+
+    folder = shared_data.parent / "niqe"
+    if not (folder / niqe.PRISTINE_FILE).is_file():
+        pytest.skip(f"NIQE's pristine model not found in {folder} (it comes from the authors' niqe_release)")
+    return niqe.load_pristine_model(folder)

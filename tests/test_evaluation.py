@@ -20,11 +20,11 @@ from utils import calc_psnr, load_image
 # ----------------------------------------------------------------------------------------------
 # Evaluating data sets and writing the tables
 # ----------------------------------------------------------------------------------------------
-def test_bicubic_rows_match_the_reference_and_tables_are_written(eval_lists, tmp_path, capsys):
+def test_bicubic_rows_match_the_reference_and_tables_are_written(eval_lists, niqe_model, tmp_path, capsys):
     results = tmp_path / "results"
     summaries = evaluation.evaluate_all({"bicubic": None}, eval_lists, datasets=("Set5", "Set14", "B100"),
-                                        results_folder=results, progress=False)
-    by_set = {summary["dataset"]: summary for summary in summaries}
+                                        results_folder=results, progress=False, niqe_model=niqe_model)
+    by_set = {summary["dataset"]: summary for summary in summaries if summary["model"] == "bicubic"}
     for name in ("Set5", "Set14"):
         psnr, ssim = REFERENCE_BICUBIC[name]
         assert by_set[name]["psnr"] == pytest.approx(psnr, abs=0.005)
@@ -37,20 +37,28 @@ def test_bicubic_rows_match_the_reference_and_tables_are_written(eval_lists, tmp
     with open(results / "metrics.csv", newline="") as file:
         reader = csv.DictReader(file)
         rows = list(reader)
-    assert reader.fieldnames == ["model", "dataset", "psnr", "ssim", "images", "grid", "texture"]
+    assert reader.fieldnames == ["model", "dataset", "psnr", "ssim", "images", "grid", "texture", "niqe", "added",
+                                 "added_chroma"]
     assert [(row["model"], row["dataset"], row["images"]) for row in rows] == [
-        ("bicubic", "Set5", "5"), ("bicubic", "Set14", "14"), ("bicubic", "B100", "0")]
+        ("bicubic", "Set5", "5"), ("bicubic", "Set14", "14"), ("bicubic", "B100", "0"), ("hr", "Set5", "5"),
+        ("hr", "Set14", "14"), ("hr", "B100", "0")]
+    # bicubic is blurred: a worse (higher) NIQE than the HR images, and nothing added
+    assert float(rows[1]["niqe"]) > float(rows[4]["niqe"]) + 1 and float(rows[1]["added"]) < 1
+    assert (float(rows[4]["grid"]), float(rows[4]["texture"]), float(rows[4]["added"])) == (1, 1, 0)
     assert float(rows[0]["psnr"]) == pytest.approx(28.429, abs=0.005) and rows[2]["psnr"] == "nan"
     assert float(rows[0]["grid"]) < 1.2 and float(rows[0]["texture"]) < 0.2  # bicubic: no grid, over-smooth
     assert rows[2]["grid"] == rows[2]["texture"] == "nan"
     markdown = (results / "metrics.md").read_text()
     assert "| Bicubic | 28.43 / 0.8111 | 26.09 / 0.7048 | n/a |" in markdown
     assert "| Model | Set5 grid / texture | Set14 grid / texture | B100 grid / texture |" in markdown
+    assert re.search(r"\| HR \| \d\.\d\d \| \d\.\d\d \| n/a \|", markdown)  # NIQE: the HR row, here only
+    assert markdown.count("| HR |") == 1 and "| Model | Set5 added / chroma |" in markdown
     assert re.search(r"\| Bicubic \| 0\.\d\d / 0\.0\d \| 0\.\d\d / 0\.\d\d \| n/a \|", markdown)
 
     with open(results / "per_image" / "bicubic_Set5.csv", newline="") as file:
         per_image = {row["name"]: row for row in csv.DictReader(file)}
-    assert list(per_image["butterfly"]) == ["name", "psnr", "ssim", "seconds", "grid", "texture"]
+    assert list(per_image["butterfly"]) == ["name", "psnr", "ssim", "seconds", "grid", "texture", "niqe", "added",
+                                            "added_chroma"]
     assert float(per_image["butterfly"]["psnr"]) == pytest.approx(22.100, abs=0.001)  # the reference's one-image check
     assert float(per_image["butterfly"]["ssim"]) == pytest.approx(0.7375, abs=0.0001)
     assert not list(results.rglob(".tmp-*"))  # atomic writes leave nothing behind

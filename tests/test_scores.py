@@ -1,4 +1,5 @@
-"""The spectral diagnostics utils.calc_grid_score / calc_texture_score (HR = 1), on synthetic and real images."""
+"""The spectral diagnostics utils.calc_grid_score / calc_texture_score (HR = 1) and utils.calc_added_energy (grey
+levels RMS), on synthetic and real images."""
 import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
@@ -6,6 +7,7 @@ from scipy.ndimage import gaussian_filter
 from imresize import imresize
 from utils import (
     _power_spectrum,
+    calc_added_energy,
     calc_grid_score,
     calc_spectral_scores,
     calc_texture_score,
@@ -109,3 +111,42 @@ def test_real_images(test_data):
         lr = load_image(test_data / "Set5" / "LR_bicubic" / "X4" / f"{path.stem}x4.png")
         grid, texture = calc_spectral_scores(imresize(lr, 4), hr)
         assert texture < 0.2 and grid < 1.2, path.name
+
+
+def _grating(shape, cycles_y, cycles_x, amplitude):
+    """``amplitude * sin(2 pi (fy y + fx x))`` as float ``HxW``."""
+    rows, cols = np.indices(shape)
+    return amplitude * np.sin(2 * np.pi * (cycles_y * rows + cycles_x * cols))
+
+
+def test_added_energy_reads_the_rms_of_an_added_pattern_above_the_lr_nyquist():
+    hr = _natural_image(200)
+    assert calc_added_energy(hr, hr) == (0.0, 0.0)
+    y_gain = 219 / 255  # R = G = B = v gives Y = 16 + 219 v / 255: the pattern's amplitude in Y
+    for fy, fx in ((0.2, 0.2), (0.3, 0.0), (0.15, 0.1)):  # a mesh, stripes: all above 1/8 cycles/pixel
+        for amplitude in (2, 6):
+            meshed = hr + _grating(hr.shape[:2], fy, fx, amplitude)[:, :, None]
+            meshed = np.clip(meshed, 0, 255).round().astype(np.uint8)
+            added, chroma = calc_added_energy(meshed, hr)
+            assert added == pytest.approx(amplitude * y_gain / np.sqrt(2), rel=0.15), (fy, fx, amplitude)
+            assert chroma < 0.1
+    low = np.clip(hr + _grating(hr.shape[:2], 0.05, 0.0, 6)[:, :, None], 0, 255).round().astype(np.uint8)
+    assert calc_added_energy(low, hr)[0] < 0.5  # below the LR's Nyquist frequency: the LR holds it, not "added"
+    assert calc_added_energy(_blurred(hr), hr)[0] < 0.3  # detail removed is not detail added
+
+
+def test_added_chroma_sees_colour_speckle_and_not_grey_noise():
+    hr = _natural_image(128)
+    rng = np.random.default_rng(0)
+    speckle = rng.normal(0, 4, hr.shape[:2])[:, :, None] * np.array([1.0, -1.0, 1.0])  # colour, little luma
+    grey = rng.normal(0, 4, hr.shape[:2])[:, :, None] * np.ones(3)
+    added, chroma = calc_added_energy(np.clip(hr + speckle, 0, 255).round().astype(np.uint8), hr)
+    assert chroma > 3 and added < chroma / 3
+    added, chroma = calc_added_energy(np.clip(hr + grey, 0, 255).round().astype(np.uint8), hr)
+    assert added > 3 and chroma < 0.2
+    with pytest.raises(ValueError, match="too small for the added-energy score"):
+        calc_added_energy(hr[:20, :60], hr[:20, :60])
+    narrow = calc_added_energy(np.clip(hr + grey, 0, 255).round().astype(np.uint8)[:40], hr[:40])  # one tile high
+    assert narrow[0] > 3 and narrow[1] < 0.2
+    with pytest.raises(ValueError, match="differ in shape"):
+        calc_added_energy(hr[:100], hr)

@@ -9,6 +9,7 @@ import torch
 
 import solver
 from create_data_lists import write_data_lists
+from models import ContentLoss
 from utils import load_checkpoint
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,7 +41,8 @@ def test_default_config_is_the_papers():
     config = solver.default_config()
     assert (config.batch_size, config.crop_size, config.patches_per_image) == (16, 96, 100)
     assert (config.srresnet_lr, config.srgan_lr, config.beta1, config.adversarial_weight) == (1e-4, 1e-4, 0.9, 1e-3)
-    assert config.content_loss == "vgg54" and config.feature_scale == pytest.approx(1 / 12.75)
+    assert config.content_loss == "vgg54" and config.feature_scale is None  # None: the kind's own scale, VGG's:
+    assert ContentLoss.FEATURE_SCALES["vgg54"] == pytest.approx(1 / 12.75)
     assert config.srgan_epochs == 40 and tuple(config.srgan_lr_decay_epochs) == (20,)  # 1e-4, then 1e-5
     with pytest.raises(KeyError, match="batchsize"):
         solver.default_config(batchsize=4)

@@ -85,6 +85,17 @@ def test_convert_image_round_trips_and_ranges():
         convert_image(array, "uint8", "bgr")
 
 
+def test_ycbcr_is_matlabs_rgb2ycbcr():
+    from skimage.color import rgb2ycbcr  # the same BT.601 "studio swing" matrix as MATLAB, from another library
+
+    array = np.random.default_rng(0).integers(0, 256, (6, 7, 3), dtype=np.uint8)
+    ycbcr = convert_image(array, "uint8", "ycbcr")
+    assert np.allclose(ycbcr, rgb2ycbcr(array), atol=1e-9)
+    assert np.allclose(ycbcr[..., 0], convert_image(array, "uint8", "y"), rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="ycbcr"):
+        convert_image(torch.rand(3, 4, 4), "[0, 1]", "ycbcr")
+
+
 def test_load_image_converts_every_mode_to_rgb_uint8(tmp_path):
     gray = np.arange(64, dtype=np.uint8).reshape(8, 8) * 4
     Image.fromarray(gray).save(tmp_path / "gray.png")
