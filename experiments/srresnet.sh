@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Ran from commit 866c05e (2026-11-25): check out that commit to rerun it exactly; its logs are in results/logs/
+# (srresnet_epochs.csv, srresnet_iterations.csv, srresnet_console.txt).
 # The reported SRResNet (issue 11): cpu profile; Adam 4e-4, x0.1 for the last third (epochs 49-72);
 # the eight flips/rotations; the whole training set decoded once (pool_size=all, the cpu profile's default).
 # 72 epochs x 280 updates = 20,160 updates, sized to finish within one 3-hour session on 2 cores (the

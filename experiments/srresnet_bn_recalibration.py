@@ -1,3 +1,6 @@
+# Ran from commit dfdfeb5 (2026-11-25) in the work tree /work/exp of srresnet_choices1.sh, as the script was at
+# 053b005 (891f8fa and 26a0aa9 then followed the moves of load_generator and validate's return): check out that
+# commit to rerun it exactly; its output is results/logs/srresnet_choices/recalibration.txt.
 """Validation PSNR of a checkpoint with its running BN statistics vs statistics recomputed over N batches."""
 import sys
 

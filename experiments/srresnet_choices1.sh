@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Ran from commit dfdfeb5 (2026-11-25) in the work tree /work/exp: check out that commit to rerun it exactly;
+# its logs are in results/logs/srresnet_choices/ (053b005 committed them and this script).
 # Issue 11 step 1 and 2 (part 1): sampler benchmark, then SRResNet choices at 840 updates each (seed 0).
 set -u
 cd /work/exp

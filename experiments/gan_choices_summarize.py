@@ -1,7 +1,10 @@
-"""Issue 12, step 2: the table and the zoomed crops of the adversarial experiments of ``run.sh``.
+# Ran from commit a8dcecc (2026-11-30; summary.csv, crops/) and commit cf6dc3f (2026-11-30; relativistic/summary.csv,
+# relativistic/crops/): check out that commit to rerun it exactly; its outputs are in results/logs/gan_choices/
+# (b8329e1 and ce0d7b3 committed them).
+"""Issue 12, step 2: the table and the zoomed crops of the adversarial experiments of ``gan_choices.sh``.
 
-Usage, from the work tree where ``run.sh`` ran (the project's modules importable):
-    python results/logs/gan_choices/summarize.py FIXED_SRRESNET.pth [RUN ...]
+Usage, from the work tree where ``gan_choices.sh`` ran (the project's modules importable):
+    python experiments/gan_choices_summarize.py FIXED_SRRESNET.pth [RUN ...]
 Writes ``runs/summary.csv``: one row for the SRResNet the runs start from, evaluated here on the held-out
 ``data_lists/val.csv``, and one per run from the last row of its ``srgan_epochs.csv`` (validation PSNR, SSIM,
 grid and texture scores after its last epoch, which is the equal budget, and after its first epoch of 280 updates,
@@ -52,5 +55,5 @@ def main(start_checkpoint, names):
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:
-        sys.exit("usage: python results/logs/gan_choices/summarize.py FIXED_SRRESNET.pth [RUN ...]")
+        sys.exit("usage: python experiments/gan_choices_summarize.py FIXED_SRRESNET.pth [RUN ...]")
     main(sys.argv[1], sys.argv[2:])

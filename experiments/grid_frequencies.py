@@ -1,3 +1,6 @@
+# Ran from commit a8dcecc (2026-11-30), as the script was at d331243 (5b554d2 then moved its masks to
+# utils.grid_point_masks): check out that commit to rerun it exactly; its output is
+# results/logs/gan_choices/grid_frequencies.csv (b8329e1 committed it).
 """Issue 12: at which of the grid frequencies each adversarial run puts its grid.
 
 The grid score (``utils.calc_grid_score``) sums the energy at the 15 frequencies ``(ky/4, kx/4)`` cycles/pixel,
@@ -6,8 +9,8 @@ within 1.5 bins of it, Y channel, 4-px border cropped, Hann window: ``utils._pow
 held-out images, divided by the same sum for the HR images (HR = 1). Period 2 is k = 2 (``(2, 0)``: stripes
 along the rows; ``(2, 2)``: a checkerboard), period 4 is k = 1 or 3.
 
-Usage, from the work tree where ``run.sh`` ran (the project's modules importable):
-    python results/logs/gan_choices/grid_frequencies.py NAME=CHECKPOINT [NAME=CHECKPOINT ...]
+Usage, from the work tree where ``gan_choices.sh`` ran (the project's modules importable):
+    python experiments/grid_frequencies.py NAME=CHECKPOINT [NAME=CHECKPOINT ...]
 Writes ``runs/grid_frequencies.csv``: one row per model, a column ``ky_kx`` per frequency.
 """
 import sys
@@ -47,5 +50,5 @@ def main(pairs, list_path="data_lists/val.csv"):
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:
-        sys.exit("usage: python results/logs/gan_choices/grid_frequencies.py NAME=CHECKPOINT [NAME=CHECKPOINT ...]")
+        sys.exit("usage: python experiments/grid_frequencies.py NAME=CHECKPOINT [NAME=CHECKPOINT ...]")
     main(sys.argv[1:])

@@ -1,11 +1,14 @@
+# Ran from commit bf171e3 (2026-11-30; results/logs/srgan_ema_only/srgan_val.csv), commit a8dcecc (2026-11-30;
+# results/logs/srgan/srgan_val.csv) and commit e3dbca7 (2026-11-30; results/logs/baseline/baseline_val.csv): check
+# out that commit to rerun it exactly (9e0c0c6, 1a2a005 and e3dbca7 committed the CSVs).
 """Issue 12: the reported SRGAN's generators on the held-out images, to choose the one to report.
 
-Usage, from the work tree where ``srgan_run.sh`` ran (the project's modules importable):
-    python results/logs/srgan_val.py SRRESNET.pth SRGAN_LAST.pth [OUT.csv [NAME]]
+Usage, from the work tree where ``srgan.sh`` ran (the project's modules importable):
+    python experiments/srgan_val.py SRRESNET.pth SRGAN_LAST.pth [OUT.csv [NAME]]
 Writes (default ``logs/srgan_val.csv``) the validation PSNR, SSIM, grid and texture scores of the SRResNet it
 started from, the SRGAN's trained weights (``generator``) and their moving average (``generator_ema``), on
 ``data_lists/val.csv`` (never a test set). NAME (default ``srgan``) names the second model's rows: ``baseline``
-for the GAN from scratch (``baseline_run.sh``), which did not start from the SRResNet.
+for the GAN from scratch (``baseline.sh``), which did not start from the SRResNet.
 """
 import sys
 
@@ -31,5 +34,5 @@ def main(srresnet, srgan, out="logs/srgan_val.csv", name="srgan"):
 
 if __name__ == "__main__":
     if len(sys.argv) not in (3, 4, 5):
-        sys.exit("usage: python results/logs/srgan_val.py SRRESNET.pth SRGAN_LAST.pth [OUT.csv [NAME]]")
+        sys.exit("usage: python experiments/srgan_val.py SRRESNET.pth SRGAN_LAST.pth [OUT.csv [NAME]]")
     main(*sys.argv[1:])

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Ran from commit dfdfeb5 (2026-11-25) in the work tree /work/exp: check out that commit to rerun it exactly;
+# its logs are in results/logs/srresnet_choices/ (053b005 committed them and this script).
 # Issue 11 step 2 (part 2): the schedule's shape at the chosen peak rate (4e-4: best validation PSNR at 840
 # updates in part 1), 840 updates each, same start: cosine to 0 vs a x0.1 step for the last third.
 set -u
