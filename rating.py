@@ -4,14 +4,14 @@ Ledig et al. (2017, Sec. 3.4) had 26 raters score every image from 1 (bad) to 5 
 time in random order with the HR original hidden among them, after calibrating on a nearest-neighbour upscale
 (= 1) and an HR image (= 5); differences between methods were tested with the Wilcoxon signed-rank test.
 
-1. The page. ``write_rating_page`` writes ``<out>/index.html``, one self-contained file (images embedded as
-   PNG data URIs, plain inline JavaScript, no server, no network) and ``<out>/key.csv``, the key from each
-   anonymous version id to its method, which is not in the page. ``set_versions`` gathers the versions of a
-   set: the LR enlarged by nearest neighbour, every model's SR image written by ``inference.super_resolve_set``
-   (``results/Set5/<model>/<name>.png``) and the HR. The page asks for the rater's name, calibrates, shows every
-   version at its natural size in a random order of its own for each rater (keys or buttons 1-5), keeps the
-   ratings in the browser's localStorage (a reload or a closed tab loses nothing) and ends with a CSV download:
-   ``rater,set,image,version,score,seconds``.
+1. The page. ``write_rating_page`` writes ``<out>/index.html``, one self-contained file (no server, no network): the
+   page ``rating.html`` beside this module with one JSON object filled in (the images as PNG data URIs, the score
+   labels, the CSV columns), and ``<out>/key.csv``, the key from each anonymous version id to its method, which is
+   not in the page. ``set_versions`` gathers the versions of a set: the LR enlarged by nearest neighbour, every
+   model's SR image written by ``inference.super_resolve_set`` (``results/Set5/<model>/<name>.png``) and the HR. The
+   page asks for the rater's name, calibrates, shows every version at its natural size in a random order of its own
+   for each rater (keys or buttons 1-5), keeps the ratings in the browser's localStorage (a reload or a closed tab
+   loses nothing) and ends with a CSV download: ``rater,set,image,version,score,seconds``.
 2. The analysis. ``analyse`` reads any number of such CSVs with the key(s) and writes ``<out>/mos.csv`` and
    ``<out>/mos.md``: per set and method the MOS, its 95% confidence interval and the number of ratings, and the
    paired Wilcoxon signed-rank p-value of every pair of methods.
@@ -38,7 +38,6 @@ import math
 import random
 import sys
 from pathlib import Path
-from string import Template
 
 import numpy as np
 from PIL import Image
@@ -55,6 +54,8 @@ KEY_COLUMNS = ("set", "image", "version", "method")
 NEAREST, HR = "nearest", "hr"  # the calibration's 1 and 5; also rated, hidden among the others
 METHOD_ORDER = (NEAREST, "bicubic", "srresnet", "srgan", "baseline", HR)  # tables list methods in this order
 CONFIDENCE = 0.95
+PAGE_PATH = Path(__file__).resolve().with_name("rating.html")  # the rating page, whatever the current directory
+PAGE_DATA_MARKER = '"@PAGE_DATA@"'  # where in rating.html the page's JSON object goes
 
 
 def method_name(method):
@@ -131,6 +132,16 @@ def _png_data_uri(image):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def page_html(page_data):
+    """``rating.html`` with ``page_data`` (a JSON-serialisable dict) as the JSON object of its ``page-data``
+    script element; every ``<`` in the JSON is written ``\\u003c``, so no string in it (a set or image name)
+    can end that element. ``ValueError`` unless the marker is in the page exactly once."""
+    page = PAGE_PATH.read_text(encoding="utf-8")
+    if page.count(PAGE_DATA_MARKER) != 1:
+        raise ValueError(f"{PAGE_PATH}: the marker {PAGE_DATA_MARKER} should be there once")
+    return page.replace(PAGE_DATA_MARKER, json.dumps(page_data).replace("<", "\\u003c"))
+
+
 def write_rating_page(versions, set_name, out_folder="results/rating", calibration_image=None, overwrite=False,
                       seed=None):
     """Write the blind rating page and its key.
@@ -171,195 +182,13 @@ def write_rating_page(versions, set_name, out_folder="results/rating", calibrati
                       "src": _png_data_uri(versions[row["image"]][row["method"]])} for row in shown],
         "calibration": {"image": calibration_image, "low": _png_data_uri(versions[calibration_image][NEAREST]),
                         "high": _png_data_uri(versions[calibration_image][HR])},
+        "scores": list(SCORES), "labels": list(SCORE_LABELS), "columns": list(RATING_COLUMNS),
     }
-    html = PAGE_TEMPLATE.substitute(set_name=set_name, count=len(shown),
-                                    data=json.dumps(page_data).replace("</", "<\\/"))
+    html = page_html(page_data)
     with atomic_path(key_path) as tmp_key, atomic_path(page_path) as tmp_page:  # both renamed only if both succeed
         write_csv(tmp_key, key_rows, KEY_COLUMNS)
         Path(tmp_page).write_text(html, encoding="utf-8")
     return {"page": page_path, "key": key_path, "versions": len(shown)}
-
-
-# The page: $set_name, $count and $data (the JSON above) are filled in; the script uses no other "$".
-PAGE_TEMPLATE = Template("""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Image quality rating ($set_name)</title>
-<style>
-  body { font-family: sans-serif; background: #d8d8d8; color: #111; margin: 1.5em; }
-  main { max-width: 60em; margin: auto; text-align: center; }
-  p { line-height: 1.4; }
-  figure { display: inline-block; margin: 0.5em 1em; }
-  img { display: block; margin: 0.5em auto; }
-  button { font-size: 1.1em; padding: 0.4em 0.9em; margin: 0.2em; cursor: pointer; }
-  #scores button { min-width: 6.5em; }
-  #scores small { display: block; font-size: 0.75em; color: #444; }
-  #rate[data-ready] #photo { outline: 1px solid #999; }
-  progress { width: 20em; }
-  input { font-size: 1.1em; padding: 0.3em; }
-</style>
-</head>
-<body>
-<main>
-<section id="start" hidden>
-  <h1>Image quality rating</h1>
-  <p>You will see $count images, one at a time. Rate the quality of each from <b>1 (bad)</b> to
-     <b>5 (excellent)</b>, with the keys 1&ndash;5 or the buttons. Some are original photographs, others are
-     reconstructions; nothing tells which. Go by your impression, without hurrying.</p>
-  <p>Your ratings stay in this browser until you download them at the end; you can close the page and come back.</p>
-  <p><label>Your name: <input id="rater" autocomplete="off"></label> <button id="start-button">Start</button></p>
-</section>
-<section id="calibration" hidden>
-  <h2>Calibration</h2>
-  <p>The two versions of one image below mark the ends of the scale.</p>
-  <figure><figcaption>This is a <b>1 (bad)</b></figcaption><img id="calibration-low" alt="score 1"></figure>
-  <figure><figcaption>This is a <b>5 (excellent)</b></figcaption><img id="calibration-high" alt="score 5"></figure>
-  <p><button id="calibration-button">Start rating</button></p>
-</section>
-<section id="rate" hidden>
-  <p><span id="progress-text"></span><br><progress id="progress"></progress></p>
-  <img id="photo" alt="image to rate">
-  <p id="scores"></p>
-  <p>Keys 1&ndash;5 rate the image.</p>
-</section>
-<section id="end" hidden>
-  <h2>Thank you, <span id="thanks-name"></span>!</h2>
-  <p>Download your ratings and send the file to whoever runs the test.</p>
-  <p><button id="download-button">Download ratings (CSV)</button></p>
-  <p><button id="next-button">Next rater</button> (removes these ratings from this browser)</p>
-</section>
-</main>
-<script type="application/json" id="page-data">$data</script>
-<script>
-"use strict";
-var page = JSON.parse(document.getElementById("page-data").textContent);
-var storageKey = "mos-rating/" + page.token;
-// state: {rater, order: indices into page.versions, calibrated, ratings: [{image, version, score, seconds}]}
-var state = JSON.parse(localStorage.getItem(storageKey) || "null");
-var shownAt = null;  // when the image to rate finished loading (ms); null while it loads
-var photo = document.getElementById("photo");
-var rateSection = document.getElementById("rate");
-
-function save() {
-  localStorage.setItem(storageKey, JSON.stringify(state));
-}
-
-function shuffledIndices(count) {  // Fisher-Yates
-  var order = [];
-  for (var i = 0; i < count; i++) order.push(i);
-  for (var j = count - 1; j > 0; j--) {
-    var k = Math.floor(Math.random() * (j + 1));
-    var swap = order[j]; order[j] = order[k]; order[k] = swap;
-  }
-  return order;
-}
-
-function showOnly(id) {
-  ["start", "calibration", "rate", "end"].forEach(function (section) {
-    document.getElementById(section).hidden = (section !== id);
-  });
-}
-
-function render() {
-  if (document.activeElement) document.activeElement.blur();  // keys go to the page, not to a button pressed
-                                                               // before (Space would press it again)
-  if (!state) {
-    showOnly("start");
-    return document.getElementById("rater").focus();
-  }
-  if (!state.calibrated) return showOnly("calibration");
-  var done = state.ratings.length, total = state.order.length;
-  if (done === total) {
-    document.getElementById("thanks-name").textContent = state.rater;
-    return showOnly("end");
-  }
-  document.getElementById("progress-text").textContent =
-    state.rater + ": image " + (done + 1) + " of " + total;
-  document.getElementById("progress").max = total;
-  document.getElementById("progress").value = done;
-  shownAt = null;
-  delete rateSection.dataset.ready;
-  photo.src = page.versions[state.order[done]].src;
-  showOnly("rate");
-}
-
-photo.onload = function () {
-  shownAt = performance.now();
-  rateSection.dataset.ready = "";
-};
-
-function start() {
-  var name = document.getElementById("rater").value.trim();
-  if (!name) return document.getElementById("rater").focus();
-  state = {rater: name, order: shuffledIndices(page.versions.length), calibrated: false, ratings: []};
-  save();
-  render();
-}
-
-function rate(score) {
-  if (!state || rateSection.hidden || shownAt === null) return;  // nothing shown yet: ignore
-  var version = page.versions[state.order[state.ratings.length]];
-  var seconds = Math.round((performance.now() - shownAt) / 100) / 10;
-  state.ratings.push({image: version.image, version: version.version, score: score, seconds: seconds});
-  save();
-  render();
-}
-
-function csvField(value) {
-  var text = String(value);
-  return /[",\\r\\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
-}
-
-function ratingsCsv() {
-  var lines = ["rater,set,image,version,score,seconds"];
-  state.ratings.forEach(function (r) {
-    lines.push([state.rater, page.set, r.image, r.version, r.score, r.seconds].map(csvField).join(","));
-  });
-  return lines.join("\\n") + "\\n";
-}
-
-function download() {
-  var link = document.createElement("a");
-  link.href = URL.createObjectURL(new Blob([ratingsCsv()], {type: "text/csv"}));
-  link.download = "ratings_" + page.set + "_" + state.rater.replace(/[^A-Za-z0-9_-]+/g, "_") + ".csv";
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-}
-
-function nextRater() {
-  if (!confirm("Have you downloaded the ratings of " + state.rater + "? They are removed from this browser.")) return;
-  localStorage.removeItem(storageKey);
-  state = null;
-  document.getElementById("rater").value = "";
-  render();
-}
-
-[1, 2, 3, 4, 5].forEach(function (score) {
-  var button = document.createElement("button");
-  button.innerHTML = score + "<small>" + ["bad", "poor", "fair", "good", "excellent"][score - 1] + "</small>";
-  button.onclick = function () { rate(score); };
-  document.getElementById("scores").appendChild(button);
-});
-document.getElementById("calibration-low").src = page.calibration.low;
-document.getElementById("calibration-high").src = page.calibration.high;
-document.getElementById("start-button").onclick = start;
-document.getElementById("calibration-button").onclick = function () { state.calibrated = true; save(); render(); };
-document.getElementById("download-button").onclick = download;
-document.getElementById("next-button").onclick = nextRater;
-document.addEventListener("keydown", function (event) {
-  if (event.target.tagName === "INPUT") {
-    if (event.key === "Enter") start();
-  } else if (/^[1-5]$$/.test(event.key)) {
-    rate(Number(event.key));
-  }
-});
-render();
-</script>
-</body>
-</html>
-""")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -50,6 +50,27 @@ def test_page_holds_ids_but_not_the_key(tmp_path):
     assert set(data["versions"][0]) == {"image", "version", "src"}  # image name, anonymous id, pixels: no method
     shown = [(v["image"], v["version"]) for v in data["versions"]]
     assert shown != [(row["image"], row["version"]) for row in key]  # listed in random order, not the key's
+    assert (data["scores"], data["labels"], data["columns"]) == (
+        list(rating.SCORES), list(rating.SCORE_LABELS), list(rating.RATING_COLUMNS))  # the page's one source
+
+
+def test_page_file_repeats_no_label_or_column_and_names_cannot_end_the_script(tmp_path, monkeypatch):
+    """rating.html (found beside rating.py from any directory) types no score label and no CSV header; a set or
+    image name holding "</script>" or "<!--" stays inside the JSON of the page-data element."""
+    source = (Path(rating.__file__).resolve().parent / "rating.html").read_text(encoding="utf-8")
+    for label in rating.SCORE_LABELS:
+        assert label not in source.lower()
+    assert ",".join(rating.RATING_COLUMNS) not in source and "1&ndash;5" not in source and "[1-5]" not in source
+
+    monkeypatch.chdir(tmp_path)
+    hostile = "</script><script>alert(1)</script><!--"
+    versions = {hostile: synthetic_versions()["bird"]}
+    written = rating.write_rating_page(versions, "Set</SCRIPT>5", "rating", seed=0)
+    html = written["page"].read_text(encoding="utf-8")
+    raw = html.split('<script type="application/json" id="page-data">')[1].split("</script>")[0]
+    assert html.lower().count("</script>") == source.count("</script>") and "<" not in raw  # "<" as \u003c
+    data = json.loads(raw)
+    assert data["set"] == "Set</SCRIPT>5" and {v["image"] for v in data["versions"]} == {hostile}
 
 
 def test_page_refuses_to_replace_a_page_and_versions_of_different_sizes(tmp_path):
@@ -230,6 +251,42 @@ def test_rate_all_of_a_set_with_the_keyboard_reload_halfway_and_download(tmp_pat
     result = rating.analyse(files, [written["key"]], tmp_path / "results")
     mos = {row["method"]: row["mos"] for row in result["rows"]}
     assert mos == pytest.approx({"nearest": 1, "bicubic": 2, "srresnet": 3, "srgan": 3.8, "baseline": 2, "hr": 4.8})
+
+
+def test_the_page_takes_its_labels_and_csv_columns_from_python(tmp_path, browser, monkeypatch):
+    """Other labels and another column order in rating.py: the page shows those labels and downloads those
+    columns (nothing in rating.html repeats them)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    monkeypatch.setattr(rating, "SCORE_LABELS", ("awful", "meh", "so-so", "nice", "superb"))
+    monkeypatch.setattr(rating, "RATING_COLUMNS", tuple(reversed(rating.RATING_COLUMNS)))
+    written = rating.write_rating_page({"bird": synthetic_versions()["bird"]}, "Set5", tmp_path / "rating", seed=1)
+    browser.get(written["page"].as_uri())
+    assert browser.title == "Image quality rating (Set5)"
+    assert "You will see 6 images" in browser.find_element(By.ID, "start").text
+    assert "from 1 (awful) to 5 (superb), with the keys 1\u20135" in browser.find_element(By.ID, "start").text
+    buttons = browser.find_elements(By.CSS_SELECTOR, "#scores button")
+    assert [button.get_attribute("textContent") for button in buttons] == [
+        "1awful", "2meh", "3so-so", "4nice", "5superb"]
+
+    browser.find_element(By.ID, "rater").click()
+    ActionChains(browser).send_keys("Bo" + Keys.ENTER).perform()
+    _wait(lambda: browser.find_element(By.ID, "calibration").is_displayed(), what="the calibration")
+    assert "This is a 1 (awful)" in browser.find_element(By.ID, "calibration").text
+    assert "This is a 5 (superb)" in browser.find_element(By.ID, "calibration").text
+    browser.find_element(By.ID, "calibration-button").click()
+    for index in range(6):
+        _wait(lambda: browser.execute_script("return document.getElementById('rate').dataset.ready !== undefined"),
+              what=f"image {index + 1}")
+        ActionChains(browser).send_keys("3").perform()
+    _wait(lambda: browser.find_element(By.ID, "end").is_displayed(), what="the end page")
+    browser.find_element(By.ID, "download-button").click()
+    files = _wait(lambda: [path for path in browser.downloads.glob("*.csv")], what="the download")
+    rows = read_csv(files[0])
+    assert list(rows[0]) == ["seconds", "score", "version", "image", "set", "rater"] and len(rows) == 6
+    assert {(row["rater"], row["set"], row["image"], row["score"]) for row in rows} == {("Bo", "Set5", "bird", "3")}
 
 
 # ----------------------------------------------------------------------------------------------
