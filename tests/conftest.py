@@ -1,33 +1,47 @@
-"""Shared pytest fixtures: where the real images live, and small trees made from them."""
+"""Shared pytest fixtures: where the real images live (outside the repository), and small trees made from them."""
 import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_DATA = REPO / "tests" / "data"
+# Where each folder of the shared data root comes from (all outside the project; see PROVENANCE.md there).
+DATA_SOURCES = {
+    "Set5": "Set5 (EDSR benchmark pack)",
+    "Set14": "Set14 (EDSR benchmark pack)",
+    "B100": "B100 (EDSR benchmark pack)",
+    "Urban100": "Urban100 (EDSR benchmark pack)",
+    "matlab_imresize": "MATLAB's imresize answers (sanghyun-son/bicubic_pytorch)",
+    "train": "the T91 and BSDS200 training images",
+}
 
 
-@pytest.fixture(scope="session")
-def test_data():
-    """Set5 (HR and its MATLAB-made LR x4) and MATLAB's imresize answers, shipped in ``tests/data``: always there."""
-    return TEST_DATA
+def shared_root():
+    """The shared data root: ``$SRGAN_SHARED_DATA``, default ``../shared/data`` beside the repository."""
+    return Path(os.environ.get("SRGAN_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
-@pytest.fixture
-def set_root(request):
-    """``set_root(name)``: the data root that holds test set ``name``: ``tests/data`` for Set5, else the shared
-    images (the test is skipped without them)."""
-    return lambda name: TEST_DATA if (TEST_DATA / name).is_dir() else request.getfixturevalue("shared_data")
+def need_shared(name, what=None):
+    """The shared data root, once it holds the folder ``name``; else the test is skipped, saying what is missing
+    (``what``, by default where ``name`` comes from)."""
+    root = shared_root()
+    if not (root / name).is_dir():
+        pytest.skip(f"{what or DATA_SOURCES.get(name, name)} not found at {root / name}; set SRGAN_SHARED_DATA")
+    return root
 
 
 @pytest.fixture(scope="session")
 def shared_data():
-    """The real benchmark/training images (``SRGAN_SHARED_DATA``, default ``../shared/data``)."""
-    root = Path(os.environ.get("SRGAN_SHARED_DATA", REPO.parent / "shared" / "data"))
-    if not (root / "Set5" / "HR").is_dir():
-        pytest.skip(f"real images not found at {root} (set SRGAN_SHARED_DATA)")
-    return root
+    """The real benchmark/training images (``SRGAN_SHARED_DATA``, default ``../shared/data``); the test is
+    skipped unless Set5 is there."""
+    return need_shared("Set5", "real images (EDSR benchmark pack: Set5, Set14, B100, Urban100; T91, BSDS200)")
+
+
+@pytest.fixture(scope="session")
+def shared_set():
+    """``shared_set(name)``: the shared data root, once it holds ``name`` (a test set or ``matlab_imresize``);
+    the test is skipped otherwise."""
+    return need_shared
 
 
 @pytest.fixture(scope="session")

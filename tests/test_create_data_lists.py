@@ -160,20 +160,20 @@ def test_tiny_image_kept_in_test_sets_but_not_in_training(messy_root, tmp_path):
     assert summary.val == [] and summary.val_source == "none"
 
 
-def test_hr_without_lr_file_is_noted_and_uses_imresize(test_data, tmp_path):
+def test_hr_without_lr_file_is_noted_and_uses_imresize(shared_data, tmp_path):
     root = tmp_path / "root"
     (root / "S" / "LR_bicubic" / "X4").mkdir(parents=True)
     (root / "S" / "HR").mkdir()
-    shutil.copy(test_data / "Set5" / "HR" / "bird.png", root / "S" / "HR")
-    shutil.copytree(test_data / "Set5" / "HR", root / "train" / "A" / "HR")
+    shutil.copy(shared_data / "Set5" / "HR" / "bird.png", root / "S" / "HR")
+    shutil.copytree(shared_data / "Set5" / "HR", root / "train" / "A" / "HR")
     summary = scan_data_root(root, test_sets=["S"], val_images=1, log=None)
     assert summary.test_sets["S"][0]["lr_path"] == ""
     assert len(summary.notes) == 1 and "LR will be made with imresize" in summary.notes[0][1]
 
 
-def test_empty_training_list_is_an_error(test_data, tmp_path, capsys):
+def test_empty_training_list_is_an_error(shared_data, tmp_path, capsys):
     root = tmp_path / "root"
-    shutil.copytree(test_data / "Set5", root / "Set5")
+    shutil.copytree(shared_data / "Set5", root / "Set5")
     output = tmp_path / "lists"
     assert main(["--data-root", str(root), "--output-folder", str(output)]) == 2
     assert "no usable training images" in capsys.readouterr().err

@@ -235,9 +235,9 @@ def test_whole_set_split_by_rank_and_worker(labelled_images):
 
 
 @pytest.fixture
-def odd_format_rows(test_data, tmp_path):
+def odd_format_rows(shared_data, tmp_path):
     """One 128x132 photo saved as gray, palette, RGBA and 16-bit gray PNGs; returns (rows, RGB original)."""
-    rgb = load_image(test_data / "Set5" / "HR" / "baby.png")[100:228, 100:232]
+    rgb = load_image(shared_data / "Set5" / "HR" / "baby.png")[100:228, 100:232]
     image = Image.fromarray(rgb)
     gray16 = Image.fromarray(np.asarray(image.convert("L"), dtype=np.uint16) * 257)
     versions = {"gray": image.convert("L"), "palette": image.convert("P"), "rgba": image.convert("RGBA"),
@@ -280,23 +280,23 @@ def test_test_dataset_modcrops_hr_and_reads_or_makes_lr(shared_data):
     assert dataset[0]["hr"].shape == (360, 248, 3)  # comic is 361x250
 
 
-def test_errors_name_the_file(test_data, tmp_path):
+def test_errors_name_the_file(shared_data, tmp_path):
     text = tmp_path / "notes.png"
     text.write_text("not an image")
     with pytest.raises(ValueError, match="notes.png"):
         list(TrainDataset([{"hr_path": str(text), "lr_path": ""}], patches_per_image=1))
 
     wrong_lr = tmp_path / "birdx4.png"
-    save_image(wrong_lr, load_image(test_data / "Set5" / "LR_bicubic" / "X4" / "birdx4.png")[:, :-2])
+    save_image(wrong_lr, load_image(shared_data / "Set5" / "LR_bicubic" / "X4" / "birdx4.png")[:, :-2])
     with pytest.raises(ValueError, match="birdx4.png: LR is 72x70"):
-        TestDataset([make_row(test_data / "Set5" / "HR" / "bird.png", wrong_lr)])[0]
+        TestDataset([make_row(shared_data / "Set5" / "HR" / "bird.png", wrong_lr)])[0]
 
-    stale = make_row(test_data / "Set5" / "HR" / "bird.png")
+    stale = make_row(shared_data / "Set5" / "HR" / "bird.png")
     stale["hr_width"] = 300
     with pytest.raises(ValueError, match="bird.png: image is 288x288.*data list says 288x300"):
         TestDataset([stale])[0]
 
-    small = make_row(test_data / "Set5" / "HR" / "bird.png")
+    small = make_row(shared_data / "Set5" / "HR" / "bird.png")
     with pytest.raises(ValueError, match="bird.png: .*smaller than the 320x320 crop"):
         list(TrainDataset([small], crop_size=320, patches_per_image=1))
 

@@ -70,11 +70,11 @@ def _assert_tiling_tolerance(tiled, whole):
     return int(difference.max()), int(np.count_nonzero(difference))
 
 
-def test_tiled_equals_untiled_on_a_real_image(test_data):
+def test_tiled_equals_untiled_on_a_real_image(shared_data):
     """64x64 LR crop of Set5 baby, 3x3 tiles of ~21 LR pixels: float output equal to 1e-5, uint8 output at most
     1 grey level apart (here: 4 of 196,608 values differ by 1, float differences below 1e-6); one pixel less
     overlap than the radius already changes the result by more than the tolerance (the comparison can fail)."""
-    lr = load_image(test_data / "Set5" / "LR_bicubic" / "X4" / "babyx4.png")[32:96, 32:96]
+    lr = load_image(shared_data / "Set5" / "LR_bicubic" / "X4" / "babyx4.png")[32:96, 32:96]
     generator = contrasty_generator(n_blocks=2, channels=16)
     radius = inference.receptive_field_radius(generator)
 
@@ -90,10 +90,10 @@ def test_tiled_equals_untiled_on_a_real_image(test_data):
     _assert_tiling_tolerance(inference.super_resolve(generator, lr, tile_size=24), whole)
 
 
-def test_tiled_equals_untiled_with_the_paper_generator(test_data):
+def test_tiled_equals_untiled_with_the_paper_generator(shared_data):
     """The full 16-block generator (radius 40) on a 24x100 LR strip of Set5 butterfly, two tiles of 50:
     identical uint8 output on this CPU (the assertion allows the proven 1 grey level)."""
-    lr = load_image(test_data / "Set5" / "LR_bicubic" / "X4" / "butterflyx4.png")[20:44, :]
+    lr = load_image(shared_data / "Set5" / "LR_bicubic" / "X4" / "butterflyx4.png")[20:44, :]
     lr = np.concatenate([lr, lr[:, ::-1]], axis=1)[:, :100]
     generator = contrasty_generator()
     _assert_tiling_tolerance(inference.super_resolve(generator, lr, tile_size=50),
@@ -161,8 +161,8 @@ def test_super_resolve_takes_a_pil_image_and_rejects_bad_arrays():
         inference.super_resolve(generator, np.zeros((5, 6, 3), np.uint8), tile_size=-1)
 
 
-def test_super_resolve_without_a_model_is_matlab_imresize(test_data):
-    lr = load_image(test_data / "Set5" / "LR_bicubic" / "X4" / "birdx4.png")
+def test_super_resolve_without_a_model_is_matlab_imresize(shared_data):
+    lr = load_image(shared_data / "Set5" / "LR_bicubic" / "X4" / "birdx4.png")
     assert np.array_equal(inference.super_resolve(None, lr), imresize(lr, 4))
     assert inference.super_resolve(None, lr[:, :, 0]).shape == (lr.shape[0] * 4, lr.shape[1] * 4, 3)
 
@@ -225,7 +225,7 @@ def test_load_models_skips_absent_checkpoints_with_a_note(tmp_path, tiny_checkpo
     assert "srgan skipped" in out and "none.pth not found" in out and "other skipped (no checkpoint given)" in out
 
 
-def test_trained_weights_or_their_moving_average(tmp_path, tiny_checkpoint, test_data, capsys):
+def test_trained_weights_or_their_moving_average(tmp_path, tiny_checkpoint, shared_data, capsys):
     """A checkpoint of a run with ``ema_decay`` holds both; the moving average is the default everywhere, and
     ``load_models(trained_weights=...)`` / ``super_resolve.py --trained-weights`` pick the trained weights."""
     checkpoint = torch.load(tiny_checkpoint, weights_only=True)
@@ -243,7 +243,7 @@ def test_trained_weights_or_their_moving_average(tmp_path, tiny_checkpoint, test
     with pytest.raises(ValueError, match="basline"):
         inference.load_models({"baseline": path}, "cpu", trained_weights=["basline"])
 
-    image = test_data / "Set5" / "LR_bicubic" / "X4" / "birdx4.png"
+    image = shared_data / "Set5" / "LR_bicubic" / "X4" / "birdx4.png"
     for flags, model in (([], models["srgan"]), (["--trained-weights"], models["baseline"])):
         assert cli.main(["--checkpoint", str(path), str(image), "--output-folder", str(tmp_path / "out"),
                          "--device", "cpu", *flags]) == 0
@@ -300,8 +300,8 @@ def test_cli_on_a_folder_of_awkward_images(tmp_path, tiny_checkpoint, capsys):
     assert sorted(path.name for path in out.iterdir()) == sorted(f"{name}_x4.png" for name in expected)
 
 
-def test_cli_on_one_file_with_tiles(tmp_path, tiny_checkpoint, test_data):
-    image = test_data / "Set5" / "LR_bicubic" / "X4" / "headx4.png"
+def test_cli_on_one_file_with_tiles(tmp_path, tiny_checkpoint, shared_data):
+    image = shared_data / "Set5" / "LR_bicubic" / "X4" / "headx4.png"
     status = cli.main(["--checkpoint", str(tiny_checkpoint), str(image), "--output-folder", str(tmp_path),
                        "--tile-size", "40", "--device", "cpu"])
     assert status == 0

@@ -44,10 +44,10 @@ def test_choose_alpha_takes_the_largest_within_the_grid_limit():
         interpolate.choose_alpha(rows[1:])
 
 
-def _set5_list(test_data, path, names=("bird", "butterfly")):
+def _set5_list(root, path, names=("bird", "butterfly")):
     from create_data_lists import scan_image_folder, test_set_folders
     from datasets import CSV_COLUMNS
-    rows, _, _ = scan_image_folder(*test_set_folders(test_data, "Set5"))
+    rows, _, _ = scan_image_folder(*test_set_folders(root, "Set5"))
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.DictWriter(file, fieldnames=CSV_COLUMNS)
         writer.writeheader()
@@ -55,11 +55,11 @@ def _set5_list(test_data, path, names=("bird", "butterfly")):
     return path
 
 
-def test_command_line_sweeps_on_held_out_images_and_saves_the_choice(test_data, tmp_path, capsys):
+def test_command_line_sweeps_on_held_out_images_and_saves_the_choice(shared_data, tmp_path, capsys):
     gan, psnr = _generators()
     save_checkpoint({"generator": gan.state_dict()}, tmp_path / "gan.pth")
     save_checkpoint({"generator": psnr.state_dict()}, tmp_path / "psnr.pth")
-    val = _set5_list(test_data, tmp_path / "val.csv")
+    val = _set5_list(shared_data, tmp_path / "val.csv")
     out = tmp_path / "out" / "interp.pth"
     assert interpolate.main(["--gan", str(tmp_path / "gan.pth"), "--psnr", str(tmp_path / "psnr.pth"),
                              "--val-list", str(val), "--output", str(out), "--device", "cpu"]) == 0
