@@ -26,7 +26,7 @@ Value ranges (as the paper): ``lr`` float32 ``(3, crop/4, crop/4)`` in [0, 1] (g
 float32 ``(3, crop, crop)`` in [-1, 1] (target, like the generator's tanh output).
 
 ``TestDataset`` returns whole images as ``uint8`` numpy arrays (LR ``HxWx3``, modcropped HR
-``4Hx4Wx3``) for evaluation with ``utils.calc_psnr``/``calc_ssim``.
+``4Hx4Wx3``) for evaluation with ``metrics.calc_psnr``/``calc_ssim``.
 """
 import csv
 import math

@@ -5,7 +5,7 @@ bundled with scikit-image (``create_data_lists.make_sample_data``: 6 colour trai
 coffee and chelsea held out as the test set ``Sample``). With ``--data-root`` it uses your images (the
 layout of ``create_data_lists.py --help``) and the five standard test sets.
 
-It uses the paper's networks and losses with the CPU profile of ``solver.cpu_config`` (pixel-MSE
+It uses the paper's networks and losses with the CPU profile of ``settings.cpu_config`` (pixel-MSE
 content loss for SRGAN, so no VGG download) and only a few epochs: the point is to see every step work,
 not to get a good model (that takes hours on a GPU: see README.md). Everything goes under ``--output``.
 
@@ -16,9 +16,12 @@ import argparse
 import os
 
 import create_data_lists
+import curves
 import evaluation
+import figures
 import inference
-import solver
+import settings
+import training
 import utils
 
 
@@ -35,10 +38,10 @@ def main(argv=None):
     parser.add_argument("--max-images", type=int, default=None, help="evaluate only the first N images per set")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument("settings", nargs="*", metavar="KEY=VALUE",
-                        help="more solver config overrides, e.g. batch_size=8 n_blocks=8")
+                        help="more config overrides (python training.py --settings lists them), e.g. n_blocks=8")
     args = parser.parse_args(argv)
     try:
-        overrides = solver.parse_settings(args.settings)
+        overrides = settings.parse_settings(args.settings)
     except ValueError as error:
         parser.error(str(error))
 
@@ -53,18 +56,18 @@ def main(argv=None):
     print(f"2/5 Data lists -> {lists}")
     create_data_lists.write_data_lists(data_root, lists, test_sets=test_sets, val_images=val_images)
 
-    settings = dict(lists_folder=lists, checkpoint_folder=os.path.join(out, "checkpoints"),
-                    log_folder=os.path.join(out, "logs"), srresnet_epochs=args.srresnet_epochs,
-                    srgan_epochs=args.srgan_epochs, patches_per_image=args.patches_per_image, device=args.device,
-                    srresnet_lr=5e-4)  # a higher rate than the paper's for the demo's few updates
-    config = solver.cpu_config(**{**settings, **overrides})
+    demo = dict(lists_folder=lists, checkpoint_folder=os.path.join(out, "checkpoints"),
+                log_folder=os.path.join(out, "logs"), srresnet_epochs=args.srresnet_epochs,
+                srgan_epochs=args.srgan_epochs, patches_per_image=args.patches_per_image, device=args.device,
+                srresnet_lr=5e-4)  # a higher rate than the paper's for the demo's few updates
+    config = settings.cpu_config(**{**demo, **overrides})
     print(f"3/5 Training SRResNet ({config.srresnet_epochs} epochs), then SRGAN ({config.srgan_epochs})")
-    srresnet = solver.train(config, "srresnet")
-    srgan = solver.train(config, "srgan")
+    srresnet = training.train(config, "srresnet")
+    srgan = training.train(config, "srgan")
 
     results = os.path.join(out, "results")
-    curves = evaluation.plot_training_curves(config.log_folder)
-    evaluation.save_figure(curves, os.path.join(results, "training_curves.png"))
+    figure = curves.plot_training_curves(config.log_folder)
+    figures.save_figure(figure, os.path.join(results, "training_curves.png"))
     print(f"4/5 Testing on {', '.join(test_sets)} -> {results}")
     models = inference.load_models({"srresnet": srresnet["best"], "srgan": srgan["last"]}, device=args.device)
     summaries = evaluation.evaluate_all(models, lists, datasets=test_sets, max_images=args.max_images,
@@ -76,7 +79,7 @@ def main(argv=None):
     if os.path.exists(set_list):
         folder = os.path.join(results, human_set)
         print(f"5/5 Super-resolving every {human_set} image with each model -> {folder}")
-        evaluation.compare_set(models, set_list, folder, max_images=args.max_images, device=args.device)
+        figures.compare_set(models, set_list, folder, max_images=args.max_images, device=args.device)
     print(f"Done: {results} holds metrics.csv, metrics.md, training_curves.png and the super-resolved images")
     return 0
 

@@ -85,24 +85,6 @@ class Generator(nn.Module):
         return self.tail(features + self.body(features))
 
 
-def icnr_(generator):
-    """ICNR initialisation (Aitken, Ledig et al. 2017) of the generator's sub-pixel convolutions, in place.
-
-    Each upsampling conv makes 4C channels that ``PixelShuffle(2)`` spreads over the 2x2 sub-pixels of C
-    channels. ICNR draws the kernels of C channels (Kaiming-uniform, PyTorch's default) and copies each to its
-    4 sub-pixels, so that at the start every upsampling block is a convolution at the low resolution followed by a
-    nearest-neighbour enlargement: no checkerboard pattern to unlearn. Returns the generator.
-    """
-    for block in generator.tail:
-        if isinstance(block, UpsampleBlock):
-            conv = block.body[0]
-            sub = nn.Conv2d(conv.in_channels, conv.out_channels // 4, conv.kernel_size, padding=conv.padding)
-            with torch.no_grad():  # channel 4c + i is sub-pixel i of channel c
-                conv.weight.copy_(sub.weight.repeat_interleave(4, dim=0))
-                conv.bias.copy_(sub.bias.repeat_interleave(4, dim=0))
-    return generator
-
-
 # ----------------------------------------------------------------------------------------------
 # Discriminator
 # ----------------------------------------------------------------------------------------------

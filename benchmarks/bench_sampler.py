@@ -10,7 +10,7 @@ batch 16, 96 px crops, bf16 autocast + channels_last (the CPU defaults), with th
   default of the paper profile for DIV2K).
 
 It prints, for each, the mean training loss over the last 50 updates and the PSNR on the held-out
-validation images (never a test set), as ``solver.validate`` computes it.
+validation images (never a test set), as ``training.validate`` computes it.
 
     python benchmarks/bench_sampler.py [--updates 280] [--pools 8 32]
 
@@ -33,7 +33,9 @@ sys.path.insert(0, str(REPO))
 
 from create_data_lists import write_data_lists  # noqa: E402
 from datasets import TrainDataset  # noqa: E402
-from solver import Trainer, cpu_config, validate  # noqa: E402
+from settings import cpu_config  # noqa: E402
+from solver import Trainer  # noqa: E402
+from training import validate  # noqa: E402
 
 SHARED = Path(os.environ.get("SRGAN_SHARED_DATA", REPO.parent / "shared" / "data"))
 BATCH = 16

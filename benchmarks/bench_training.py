@@ -20,7 +20,8 @@ sys.path.insert(0, str(REPO))
 
 from create_data_lists import scan_image_folder  # noqa: E402
 from datasets import TrainDataset  # noqa: E402
-from solver import Trainer, cpu_config  # noqa: E402
+from settings import cpu_config  # noqa: E402
+from solver import Trainer  # noqa: E402
 
 SHARED = Path(os.environ.get("SRGAN_SHARED_DATA", REPO.parent / "shared" / "data"))
 

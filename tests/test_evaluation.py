@@ -12,9 +12,11 @@ from PIL import Image
 from reference import BICUBIC_X4 as REFERENCE_BICUBIC
 
 import evaluation
+import figures
 import inference
 from imresize import imresize
-from utils import calc_psnr, load_image
+from metrics import calc_psnr
+from utils import load_image
 
 
 # ----------------------------------------------------------------------------------------------
@@ -74,10 +76,10 @@ def test_evaluate_dataset_with_a_generator(eval_lists, tiny_checkpoint, tmp_path
     assert (tmp_path / "per_image" / "tiny_Set5.csv").is_file()
 
 
-def test_evaluate_dataset_modcrops_and_reports_unusable_images(test_data, tmp_path, capsys):
+def test_evaluate_dataset_modcrops_and_reports_unusable_images(shared_data, tmp_path, capsys):
     """An HR of 70x67 (not a multiple of 4, no LR file) is modcropped to 68x64 and evaluated; a corrupt file
     and an image too small for SSIM are skipped with a message naming them; the rest is evaluated."""
-    bird = load_image(test_data / "Set5" / "HR" / "bird.png")
+    bird = load_image(shared_data / "Set5" / "HR" / "bird.png")
     odd, tiny, broken = tmp_path / "odd.png", tmp_path / "tiny.png", tmp_path / "broken.png"
     Image.fromarray(bird[100:170, 100:167]).save(odd)
     Image.fromarray(bird[:16, :16]).save(tiny)
@@ -97,60 +99,39 @@ def test_evaluate_dataset_modcrops_and_reports_unusable_images(test_data, tmp_pa
 # ----------------------------------------------------------------------------------------------
 # Figures
 # ----------------------------------------------------------------------------------------------
-def test_compare_figure_and_zoom_box(test_data):
-    hr = load_image(test_data / "Set5" / "HR" / "bird.png")
-    lr = load_image(test_data / "Set5" / "LR_bicubic" / "X4" / "birdx4.png")
+def test_compare_figure_and_zoom_box(shared_data):
+    hr = load_image(shared_data / "Set5" / "HR" / "bird.png")
+    lr = load_image(shared_data / "Set5" / "LR_bicubic" / "X4" / "birdx4.png")
     bicubic = inference.super_resolve(None, lr)
-    figure = evaluation.compare_figure({"LR": lr, "Bicubic": bicubic, "HR": hr}, zoom_box=(100, 120, 64, 48),
+    figure = figures.compare_figure({"LR": lr, "Bicubic": bicubic, "HR": hr}, zoom_box=(100, 120, 64, 48),
                                        title="bird")
     assert isinstance(figure, Figure) and len(figure.axes) == 6
     assert "dB" in figure.axes[1].get_title() and figure.axes[0].get_title() == "LR"
     assert figure.axes[3].images[0].get_array().shape[:2] == (64, 48)  # the zoomed LR crop, enlarged
-    y, x, h, w = evaluation.auto_zoom_box(hr)
+    y, x, h, w = figures.auto_zoom_box(hr)
     assert h == w == 72 and 0 <= y <= hr.shape[0] - h and 0 <= x <= hr.shape[1] - w
-    assert len(evaluation.compare_figure({"LR": lr, "Bicubic": bicubic}).axes) == 4  # automatic box, no HR
+    assert len(figures.compare_figure({"LR": lr, "Bicubic": bicubic}).axes) == 4  # automatic box, no HR
     with pytest.raises(ValueError, match="zoom_box"):
-        evaluation.compare_figure({"LR": lr, "HR": hr}, zoom_box=(280, 0, 20, 20))
+        figures.compare_figure({"LR": lr, "HR": hr}, zoom_box=(280, 0, 20, 20))
     with pytest.raises(ValueError, match="integer fraction"):
-        evaluation.compare_figure({"odd": lr[:50], "HR": hr})
+        figures.compare_figure({"odd": lr[:50], "HR": hr})
 
 
 def test_figure_preview_scales_wide_figures_and_keeps_small_ones(tmp_path):
     wide, small = tmp_path / "wide.png", tmp_path / "small.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (300, 1800, 3), dtype=np.uint8)).save(wide)
     Image.fromarray(np.full((40, 60, 3), 200, dtype=np.uint8)).save(small)
-    with Image.open(io.BytesIO(evaluation.figure_preview(wide, width=900))) as preview:
+    with Image.open(io.BytesIO(figures.figure_preview(wide, width=900))) as preview:
         assert preview.format == "PNG" and preview.size == (900, 150)
-    with Image.open(io.BytesIO(evaluation.figure_preview(small, width=900))) as preview, Image.open(small) as image:
+    with Image.open(io.BytesIO(figures.figure_preview(small, width=900))) as preview, Image.open(small) as image:
         assert preview.size == (60, 40) and np.array_equal(np.array(preview), np.array(image))
     with Image.open(wide) as original:
         assert original.size == (1800, 300)  # the file itself is untouched
 
 def test_compare_set_writes_the_images_and_one_figure_each(eval_lists, tmp_path):
-    written = evaluation.compare_set({"bicubic": None}, eval_lists / "Set5.csv", tmp_path / "Set5", max_images=1,
+    written = figures.compare_set({"bicubic": None}, eval_lists / "Set5.csv", tmp_path / "Set5", max_images=1,
                                      zoom_box=(100, 100, 48, 64), progress=False)
     assert [entry["name"] for entry in written] == ["baby"]
     assert written[0]["images"] == {"bicubic": tmp_path / "Set5" / "bicubic" / "baby.png"}
     assert written[0]["figure"] == tmp_path / "Set5" / "compare_baby.png" and written[0]["figure"].is_file()
     assert load_image(written[0]["images"]["bicubic"]).shape == (512, 512, 3)
-
-
-def test_plot_training_curves(tmp_path):
-    assert evaluation.plot_training_curves(tmp_path) is None  # no logs yet
-    (tmp_path / "srresnet_iterations.csv").write_text("content\n" + "".join(f"{1 / n}\n" for n in range(1, 101)))
-    (tmp_path / "srresnet_epochs.csv").write_text("epoch,val_psnr\n1,20.5\n2,21.25\n")
-    figure = evaluation.plot_training_curves(tmp_path)
-    assert len(figure.axes) == 2 and figure.axes[0].get_title() == "srresnet: training losses"
-    assert list(figure.axes[1].lines[0].get_ydata()) == [20.5, 21.25]
-
-
-def test_plot_validation_curves_puts_each_run_on_hours_of_training(tmp_path):
-    log = tmp_path / "srresnet_epochs.csv"
-    log.write_text("epoch,seconds,val_psnr\n1,1800,25.0\n2,3600,27.5\n3,1800,28.0\n")
-    figure = evaluation.plot_validation_curves({"run": log}, reference=("bicubic", 24.0))
-    run_line, reference_line = figure.axes[0].lines
-    assert list(run_line.get_xdata()) == [0.5, 1.5, 2.0] and list(run_line.get_ydata()) == [25.0, 27.5, 28.0]
-    assert list(reference_line.get_ydata()) == [24.0, 24.0]
-    (tmp_path / "iterations.csv").write_text("content\n0.1\n")
-    with pytest.raises(ValueError, match="iterations.csv: not an epochs log"):
-        evaluation.plot_validation_curves({"wrong file": tmp_path / "iterations.csv"})

@@ -41,21 +41,26 @@ def test_papermill_reads_every_parameter(notebook):
     assert parsed == assigned
 
 
-def test_test_notebook(tmp_path, eval_lists, tiny_checkpoint):
+def test_test_notebook(tmp_path, eval_lists, tiny_checkpoint, shared_data, niqe_model):
     results = tmp_path / "results"
     executed = _execute("test.ipynb", tmp_path / "test_out.ipynb", {
         "srresnet_checkpoint": str(tiny_checkpoint), "srgan_checkpoint": str(tmp_path / "no_srgan.pth"),
         "baseline_checkpoint": None,
         "lists_folder": str(eval_lists), "datasets": ["Set5", "Urban100"], "max_images": 2,
-        "results_folder": str(results), "tile_size": None, "device": "cpu"})
+        "results_folder": str(results), "tile_size": None, "device": "cpu",
+        "niqe_model": str(shared_data.parent / "niqe"), "progress": False})
+    assert '"name": "stderr"' not in executed  # no progress-bar streams
     assert "srgan skipped" in executed and "baseline skipped" in executed and "Urban100 missing" in executed
     assert "| Bicubic |" in executed and "| SRResNet |" in executed
 
     with open(results / "metrics.csv", newline="") as file:
         reader = csv.DictReader(file)
         rows = {(row["model"], row["dataset"]): row for row in reader}
-    assert reader.fieldnames == ["model", "dataset", "psnr", "ssim", "images", "grid", "texture"]
-    assert set(rows) == {("bicubic", "Set5"), ("bicubic", "Urban100"), ("srresnet", "Set5"), ("srresnet", "Urban100")}
+    assert reader.fieldnames == ["model", "dataset", "psnr", "ssim", "images", "grid", "texture", "niqe", "added",
+                                 "added_chroma"]
+    assert set(rows) == {("bicubic", "Set5"), ("bicubic", "Urban100"), ("srresnet", "Set5"), ("srresnet", "Urban100"),
+                         ("hr", "Set5"), ("hr", "Urban100")}
+    assert float(rows["hr", "Set5"]["niqe"]) < float(rows["bicubic", "Set5"]["niqe"])  # blur: a worse NIQE
     assert rows["bicubic", "Set5"]["images"] == "2" and rows["srresnet", "Set5"]["images"] == "2"
     assert float(rows["bicubic", "Set5"]["psnr"]) > float(rows["srresnet", "Set5"]["psnr"])  # untrained model
     assert rows["srresnet", "Urban100"]["images"] == "0" and math.isnan(float(rows["srresnet", "Urban100"]["psnr"]))

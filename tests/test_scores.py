@@ -1,20 +1,19 @@
-"""The spectral diagnostics utils.calc_grid_score / calc_texture_score (HR = 1) and utils.calc_added_energy (grey
+"""The spectral diagnostics metrics.calc_grid_score / calc_texture_score (HR = 1) and metrics.calc_added_energy (grey
 levels RMS), on synthetic and real images."""
 import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
 from imresize import imresize
-from utils import (
+from metrics import (
     _power_spectrum,
     calc_added_energy,
     calc_grid_score,
     calc_spectral_scores,
     calc_texture_score,
     grid_point_masks,
-    load_image,
-    modcrop,
 )
+from utils import load_image, modcrop
 
 
 def _natural_image(size=128, seed=0):
@@ -100,15 +99,15 @@ def test_mismatched_or_corrupt_pairs_raise_a_clear_error():
         calc_grid_score(hr[:20, :20], hr[:20, :20])
 
 
-def test_real_images(test_data):
+def test_real_images(shared_data):
     """On the Set5 HR images: a 2-grey-level 4-pixel pattern, a blur and the bicubic x4 upscaling."""
-    for path in sorted((test_data / "Set5" / "HR").glob("*.png")):
+    for path in sorted((shared_data / "Set5" / "HR").glob("*.png")):
         hr = modcrop(load_image(path), 4)
         assert calc_spectral_scores(hr, hr) == (1.0, 1.0)
         grid, texture = calc_spectral_scores(_with_pattern(hr, 4), hr)
         assert grid > 1.5 and texture == pytest.approx(1.0, abs=0.1), path.name
         assert calc_texture_score(_blurred(hr), hr) < 0.5, path.name
-        lr = load_image(test_data / "Set5" / "LR_bicubic" / "X4" / f"{path.stem}x4.png")
+        lr = load_image(shared_data / "Set5" / "LR_bicubic" / "X4" / f"{path.stem}x4.png")
         grid, texture = calc_spectral_scores(imresize(lr, 4), hr)
         assert texture < 0.2 and grid < 1.2, path.name
 

@@ -7,10 +7,13 @@ import sys
 import pytest
 import torch
 
+import gan_options
+import settings
 import solver
+import training
 from create_data_lists import write_data_lists
 from models import ContentLoss
-from utils import load_checkpoint
+from utils import load_checkpoint, save_checkpoint
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = dict(n_blocks=2, channels=16, discriminator_channels=8, discriminator_dense=32, crop_size=48,
@@ -31,25 +34,25 @@ def tiny_root(shared_data, tmp_path_factory):
 
 
 def tiny_config(root, run, **overrides):
-    settings = dict(TINY, lists_folder=str(root / "lists"), checkpoint_folder=str(root / run / "checkpoints"),
-                    log_folder=str(root / run / "logs"))
-    settings.update(overrides)
-    return solver.cpu_config(**settings)
+    values = dict(TINY, lists_folder=str(root / "lists"), checkpoint_folder=str(root / run / "checkpoints"),
+                  log_folder=str(root / run / "logs"))
+    values.update(overrides)
+    return settings.cpu_config(**values)
 
 
 def test_default_config_is_the_papers():
-    config = solver.default_config()
+    config = settings.default_config()
     assert (config.batch_size, config.crop_size, config.patches_per_image) == (16, 96, 100)
     assert (config.srresnet_lr, config.srgan_lr, config.beta1, config.adversarial_weight) == (1e-4, 1e-4, 0.9, 1e-3)
     assert config.content_loss == "vgg54" and config.feature_scale is None  # None: the kind's own scale, VGG's:
     assert ContentLoss.FEATURE_SCALES["vgg54"] == pytest.approx(1 / 12.75)
     assert config.srgan_epochs == 40 and tuple(config.srgan_lr_decay_epochs) == (20,)  # 1e-4, then 1e-5
     with pytest.raises(KeyError, match="batchsize"):
-        solver.default_config(batchsize=4)
+        settings.default_config(batchsize=4)
 
 
 def test_training_lowers_the_loss_on_real_patches(tiny_root):
-    result = solver.train(tiny_config(tiny_root, "falls", srresnet_epochs=10, srresnet_lr=1e-3), "srresnet")
+    result = training.train(tiny_config(tiny_root, "falls", srresnet_epochs=10, srresnet_lr=1e-3), "srresnet")
     losses = [epoch["content"] for epoch in result["history"]]
     assert len(losses) == 10 and sum(losses[-5:]) / 5 < 0.85 * losses[0], losses
     psnrs = [epoch["val_psnr"] for epoch in result["history"]]
@@ -70,9 +73,9 @@ def _weights(path):
 def test_resume_gives_bit_identical_weights(tiny_root, phase, options):
     # d_shift: D's random crops come from the saved torch generator; d_spectral_norm: its power-iteration vectors
     epochs = {f"{phase}_epochs": 2, **options}
-    straight = solver.train(tiny_config(tiny_root, f"straight-{phase}", **epochs), phase)
-    solver.train(tiny_config(tiny_root, f"resumed-{phase}", **{**epochs, f"{phase}_epochs": 1}), phase)
-    resumed = solver.train(tiny_config(tiny_root, f"resumed-{phase}", **epochs), phase)
+    straight = training.train(tiny_config(tiny_root, f"straight-{phase}", **epochs), phase)
+    training.train(tiny_config(tiny_root, f"resumed-{phase}", **{**epochs, f"{phase}_epochs": 1}), phase)
+    resumed = training.train(tiny_config(tiny_root, f"resumed-{phase}", **epochs), phase)
     a, b = _weights(straight["last"]), _weights(resumed["last"])
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a), [k for k in a if not torch.equal(a[k], b[k])][:5]
@@ -85,11 +88,11 @@ def test_resume_from_a_checkpoint_of_the_earlier_scheduler(tiny_root):
     """Checkpoints written before the schedules became LambdaLR hold MultiStepLR states (as the earlier
     trainer saved them); they still resume, to the same weights as a run without the interruption."""
     epochs = dict(srgan_epochs=2, srgan_lr_decay_epochs=(1,))
-    srresnet = solver.train(tiny_config(tiny_root, "old-format"), "srresnet")
-    straight = solver.train(tiny_config(tiny_root, "old-format", **epochs, srgan_init=srresnet["best"],
+    srresnet = training.train(tiny_config(tiny_root, "old-format"), "srresnet")
+    straight = training.train(tiny_config(tiny_root, "old-format", **epochs, srgan_init=srresnet["best"],
                                         checkpoint_folder=str(tiny_root / "old-format" / "straight")), "srgan")
     config = tiny_config(tiny_root, "old-format", **epochs, srgan_init=srresnet["best"])
-    first = solver.train({**config, "srgan_epochs": 1}, "srgan")
+    first = training.train({**config, "srgan_epochs": 1}, "srgan")
     state = load_checkpoint(first["last"])
     assert all("lr_lambdas" in scheduler for scheduler in state["schedulers"])
     old = []
@@ -97,19 +100,48 @@ def test_resume_from_a_checkpoint_of_the_earlier_scheduler(tiny_root):
         old.append({"milestones": {1: 1}, "gamma": 0.1, "base_lrs": scheduler["base_lrs"], "last_epoch": 1,
                     "verbose": False, "_step_count": 2, "_get_lr_called_within_step": False,
                     "_last_lr": scheduler["_last_lr"]})
-    solver.save_checkpoint({**state, "schedulers": old}, first["last"])
-    resumed = solver.train(config, "srgan")
+    save_checkpoint({**state, "schedulers": old}, first["last"])
+    resumed = training.train(config, "srgan")
     a, b = _weights(straight["last"]), _weights(resumed["last"])
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert [e["lr"] for e in resumed["history"]] == pytest.approx([1e-4, 1e-5])
 
 
+def test_resume_from_a_checkpoint_written_before_the_move_and_on_more_gpus(tiny_root, monkeypatch):
+    """A checkpoint as the trainer saved it before solver.py was split (its config without the newer keys and with
+    the VGG scale as a number, and, from a run with 4 visible GPUs, 4 CUDA generator states) resumes on a machine
+    with fewer GPUs (here none) to the weights of a run without the interruption."""
+    straight = training.train(tiny_config(tiny_root, "before-move", srresnet_epochs=2,
+                                          checkpoint_folder=str(tiny_root / "before-move" / "straight")), "srresnet")
+    config = tiny_config(tiny_root, "before-move", srresnet_epochs=2)
+    first = training.train({**config, "srresnet_epochs": 1}, "srresnet")
+    state = load_checkpoint(first["last"])
+    old_config = {key: value for key, value in state["config"].items() if key not in ("val_niqe",
+                                                                                       "allow_changed_settings")}
+    old_config["feature_scale"] = 1 / 12.75
+    cuda_states = [torch.zeros(816, dtype=torch.uint8) for _ in range(4)]  # torch.cuda.get_rng_state_all() of 4
+    save_checkpoint({**state, "config": old_config, "rng": {**state["rng"], "cuda": cuda_states}}, first["last"])
+
+    def one_gpu_set_rng_state_all(states):  # what torch does with 4 states and 1 visible GPU
+        raise IndexError("list index out of range")
+
+    trainer = solver.Trainer(settings.cpu_config(**config), "srresnet", torch.device("cpu"))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # as on a machine with one GPU
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", one_gpu_set_rng_state_all)
+    assert training._resume_or_start(trainer, settings.cpu_config(**config), "srresnet", print)[0] == 1
+    monkeypatch.undo()
+    resumed = training.train(config, "srresnet")
+    a, b = _weights(straight["last"]), _weights(resumed["last"])
+    assert all(torch.equal(a[k], b[k]) for k in a) and resumed["history"][-1]["epoch"] == 2
+    assert "cuda" not in load_checkpoint(resumed["last"])["rng"]  # nothing draws from a CUDA generator
+
+
 def test_srgan_starts_from_srresnet_and_decays_lr(tiny_root):
     config = tiny_config(tiny_root, "two-phase", srresnet_epochs=1)
     with pytest.raises(FileNotFoundError, match="srresnet"):
-        solver.train(config, "srgan")
-    solver.train(config, "srresnet")
-    result = solver.train(config, "srgan")
+        training.train(config, "srgan")
+    training.train(config, "srresnet")
+    result = training.train(config, "srgan")
     assert [round(e["lr"], 8) for e in result["history"]] == [1e-4, 1e-5]
     state = load_checkpoint(result["last"])
     assert state["phase"] == "srgan" and state["discriminator"] is not None
@@ -128,7 +160,7 @@ def test_one_gan_iteration_follows_the_paper():
     from torch.nn.functional import mse_loss
 
     torch.manual_seed(0)
-    config = solver.default_config(n_blocks=1, channels=8, discriminator_channels=8, discriminator_dense=16,
+    config = settings.default_config(n_blocks=1, channels=8, discriminator_channels=8, discriminator_dense=16,
                                    content_loss="mse", srgan_lr=1e-3, amp=False, channels_last=False)
     trainer = solver.Trainer(config, "srgan", torch.device("cpu"))
     generator, discriminator = trainer.generator, trainer.discriminator
@@ -136,7 +168,7 @@ def test_one_gan_iteration_follows_the_paper():
     g_ref, d_ref = copy.deepcopy(generator), copy.deepcopy(discriminator)
     ref_opt_g, ref_opt_d = (torch.optim.Adam(m.parameters(), 1e-3) for m in (g_ref, d_ref))
 
-    summary = trainer.step(lr, hr)
+    summary = _floats(trainer.step(lr, hr))
 
     sr = g_ref(lr)
     real, fake = d_ref(hr), d_ref(sr.detach())
@@ -160,10 +192,28 @@ def test_one_gan_iteration_follows_the_paper():
     assert all(p.requires_grad for p in discriminator.parameters())  # D unfrozen again afterwards
 
 
+def test_a_resume_with_other_settings_stops_or_continues_on_request(tiny_root):
+    config = tiny_config(tiny_root, "changed", srresnet_epochs=1)
+    training.train(config, "srresnet")
+    changed = dict(config, srresnet_epochs=2, srresnet_lr=2e-3, progress=False, srgan_lr=1.0)  # more epochs: fine
+    with pytest.raises(ValueError, match=r"srresnet_last.pth was trained with other settings: srresnet_lr 0.0001 -> "
+                                         r"0.002\. .*new checkpoint_folder.*allow_changed_settings=True"):
+        training.train(changed, "srresnet")
+    assert load_checkpoint(training.checkpoint_paths(config, "srresnet")[0])["epoch"] == 1  # nothing trained
+    result = training.train(dict(changed, allow_changed_settings=True), "srresnet")
+    assert result["history"][-1]["epoch"] == 2 and result["history"][-1]["lr"] == pytest.approx(2e-3)
+    with open(os.path.join(config.log_folder, "srresnet_setting_changes.csv")) as file:
+        assert file.read().splitlines() == ["after_epoch,setting,old,new", "1,srresnet_lr,0.0001,0.002"]
+    # the names the message gives: every changed setting of the phase, old -> new; other phases' are not compared
+    saved = load_checkpoint(training.checkpoint_paths(config, "srresnet")[0])["config"]
+    assert training.changed_settings(saved, dict(changed, allow_changed_settings=True, seed=3, gan_loss="x"),
+                                     "srresnet") == {"seed": (0, 3)}
+
+
 def test_without_validation_images_best_is_the_latest_epoch(tiny_root):
     empty = tiny_root / "lists" / "empty_val.csv"
     empty.write_text("hr_path,lr_path,hr_height,hr_width\n")
-    result = solver.train(tiny_config(tiny_root, "no-val", srresnet_epochs=2, val_list="empty_val.csv"), "srresnet")
+    result = training.train(tiny_config(tiny_root, "no-val", srresnet_epochs=2, val_list="empty_val.csv"), "srresnet")
     assert load_checkpoint(result["best"])["epoch"] == 2
 
 
@@ -190,8 +240,8 @@ def test_failures_keep_the_last_good_checkpoint(tiny_root, monkeypatch, failure)
     # 6 iterations per epoch: fail in the middle of epoch 2
     monkeypatch.setattr(solver, "ContentLoss", lambda *a, **k: _FailingLoss(9, failure))
     with pytest.raises(FloatingPointError if failure == "nan" else KeyboardInterrupt) as error:
-        solver.train(config, "srresnet")
-    last, _ = solver.checkpoint_paths(config, "srresnet")
+        training.train(config, "srresnet")
+    last, _ = training.checkpoint_paths(config, "srresnet")
     assert load_checkpoint(last)["epoch"] == 1
     folder = os.path.dirname(last)
     if failure == "nan":
@@ -205,8 +255,8 @@ def test_failures_keep_the_last_good_checkpoint(tiny_root, monkeypatch, failure)
 
 def test_checkpoint_interrupted_mid_write_leaves_the_previous_one(tiny_root, monkeypatch):
     config = tiny_config(tiny_root, "disk-full", srresnet_epochs=2)
-    solver.train(dict(config, srresnet_epochs=1), "srresnet")
-    last, _ = solver.checkpoint_paths(config, "srresnet")
+    training.train(dict(config, srresnet_epochs=1), "srresnet")
+    last, _ = training.checkpoint_paths(config, "srresnet")
 
     def disk_full(obj, file):
         with open(file, "wb") as handle:
@@ -215,7 +265,7 @@ def test_checkpoint_interrupted_mid_write_leaves_the_previous_one(tiny_root, mon
 
     monkeypatch.setattr(torch, "save", disk_full)
     with pytest.raises(OSError, match="No space"):
-        solver.train(config, "srresnet")
+        training.train(config, "srresnet")
     monkeypatch.undo()
     assert load_checkpoint(last)["epoch"] == 1
 
@@ -229,10 +279,11 @@ import sys
 import torch
 import torch.distributed as dist
 sys.path.insert(0, {REPO!r})
-import solver
-config = solver.cpu_config(**{config!r})
+import settings
+import training
+config = settings.cpu_config(**{config!r})
 for phase in ("srresnet", "srgan"):
-    result = solver.train(config, phase)
+    result = training.train(config, phase)
     # the ranks must end with the same weights: compare a checksum of every parameter
     models = result["models"]
     sums = torch.stack([p.detach().double().sum() for m in models for p in m.parameters()])
@@ -253,41 +304,46 @@ dist.destroy_process_group()
 
 
 def test_learning_rate_schedules():
-    step = solver.default_config(srresnet_epochs=4, srresnet_lr_decay_epochs=(2,))
+    step = settings.default_config(srresnet_epochs=4, srresnet_lr_decay_epochs=(2,))
     assert [solver.lr_factor(step, "srresnet", e) for e in range(4)] == pytest.approx([1, 1, 0.1, 0.1])
-    cosine = solver.default_config(srresnet_epochs=4, srresnet_lr_schedule="cosine")
+    cosine = settings.default_config(srresnet_epochs=4, srresnet_lr_schedule="cosine")
     assert [solver.lr_factor(cosine, "srresnet", e) for e in range(4)] == pytest.approx(
         [1, 0.5 + 0.5 ** 1.5, 0.5, 0.5 - 0.5 ** 1.5])
-    srgan = solver.default_config()  # the paper: 1e-4 for 20 epochs, then 1e-5
+    srgan = settings.default_config()  # the paper: 1e-4 for 20 epochs, then 1e-5
     assert [solver.lr_factor(srgan, "srgan", e) for e in (0, 19, 20, 39)] == pytest.approx([1, 1, 0.1, 0.1])
 
 
 def test_batch_norm_synchronised_exactly_under_torchrun_on_cuda(tmp_path):
     def ddp(enabled, device):
-        fake = object.__new__(solver._Distributed)  # rank/world size as torchrun would set them
+        fake = object.__new__(training.Distributed)  # rank/world size as torchrun would set them
         fake.enabled, fake.device = enabled, torch.device(device)
         return fake
 
-    config = solver.default_config()
+    config = settings.default_config()
     assert ddp(True, "cuda").syncs_batch_norm(config)
     assert not ddp(True, "cpu").syncs_batch_norm(config)  # gloo: PyTorch's SyncBatchNorm does not run
     assert not ddp(False, "cuda").syncs_batch_norm(config)
-    assert not ddp(True, "cuda").syncs_batch_norm(solver.default_config(sync_batch_norm=False))
+    assert not ddp(True, "cuda").syncs_batch_norm(settings.default_config(sync_batch_norm=False))
 
     # A synchronised generator saves the keys of plain BatchNorm2d: its checkpoints load for inference.
     from inference import load_generator
     from models import Generator
     synced = torch.nn.SyncBatchNorm.convert_sync_batchnorm(Generator(n_blocks=2, channels=16))
     assert any(isinstance(m, torch.nn.SyncBatchNorm) for m in synced.modules())
-    solver.save_checkpoint({"generator": synced.state_dict(), "config": {"model": {"n_blocks": 2, "channels": 16}}},
+    save_checkpoint({"generator": synced.state_dict(), "config": {"model": {"n_blocks": 2, "channels": 16}}},
                            tmp_path / "synced.pth")
     loaded = load_generator(tmp_path / "synced.pth", "cpu")
     assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), synced.state_dict().values()))
 
 
+def _floats(losses):
+    """``Trainer.step``'s losses (0-d tensors, left on the device while training) as Python floats."""
+    return {name: value.item() for name, value in losses.items()}
+
+
 def _tiny_trainer(**overrides):
     torch.manual_seed(0)
-    config = solver.default_config(n_blocks=1, channels=8, discriminator_channels=8, discriminator_dense=16,
+    config = settings.default_config(n_blocks=1, channels=8, discriminator_channels=8, discriminator_dense=16,
                                    content_loss="mse", srgan_lr=1e-3, amp=False, channels_last=False, **overrides)
     return solver.Trainer(config, "srgan", torch.device("cpu"))
 
@@ -298,11 +354,11 @@ def test_relativistic_gan_step_follows_esrgan():
     from torch.nn.functional import binary_cross_entropy_with_logits as bce
     from torch.nn.functional import mse_loss
     trainer = _tiny_trainer(gan_loss="relativistic", d_lr_ratio=0.5)
-    assert trainer.optimizers[1].param_groups[0]["lr"] == pytest.approx(5e-4)  # D at half G's rate
+    assert trainer.optimizers["discriminator"].param_groups[0]["lr"] == pytest.approx(5e-4)  # D at half G's rate
     g_ref, d_ref = copy.deepcopy(trainer.generator), copy.deepcopy(trainer.discriminator)
     ref_opt_g, ref_opt_d = torch.optim.Adam(g_ref.parameters(), 1e-3), torch.optim.Adam(d_ref.parameters(), 5e-4)
     lr, hr = torch.rand(4, 3, 8, 8), torch.rand(4, 3, 32, 32) * 2 - 1
-    losses = trainer.step(lr, hr)
+    losses = _floats(trainer.step(lr, hr))
 
     ones, zeros = torch.ones(4), torch.zeros(4)
     sr = g_ref(lr)
@@ -353,7 +409,7 @@ def test_moving_average_of_the_generator(tiny_root):
     from inference import load_generator
     state = trainer.state_dict()
     assert state["ema_updates"] == 3
-    solver.save_checkpoint({**state, "config": {"model": solver._model_config(trainer.config)}},
+    save_checkpoint({**state, "config": {"model": solver.model_settings(trainer.config)}},
                            tiny_root / "ema.pth")
     loaded = load_generator(tiny_root / "ema.pth", "cpu").state_dict()
     assert all(torch.equal(loaded[k], ema[k]) for k in ema)
@@ -365,7 +421,7 @@ def test_moving_average_of_the_generator(tiny_root):
     assert all(torch.equal(again.inference_generator().state_dict()[k], ema[k]) for k in ema)
 
     # Phase 1 has no adversarial step to average after: its G is validated and saved as trained
-    config = solver.default_config(n_blocks=1, channels=8, ema_decay=0.9, amp=False, channels_last=False)
+    config = settings.default_config(n_blocks=1, channels=8, ema_decay=0.9, amp=False, channels_last=False)
     phase1 = solver.Trainer(config, "srresnet", torch.device("cpu"))
     assert phase1.ema is None and phase1.inference_generator() is phase1.generator
 
@@ -373,7 +429,7 @@ def test_moving_average_of_the_generator(tiny_root):
 def test_random_shift_crops_each_image_at_its_own_offset():
     images = torch.rand(64, 3, 12, 10, requires_grad=True)
     torch.manual_seed(0)
-    crops = solver.random_shift(images, 3)
+    crops = gan_options.random_shift(images, 3)
     assert crops.shape == (64, 3, 9, 7)
     offsets = set()
     for image, crop in zip(images, crops):
@@ -384,12 +440,12 @@ def test_random_shift_crops_each_image_at_its_own_offset():
     crops.sum().backward()
     assert images.grad.sum() == 64 * 3 * 9 * 7  # the gradient reaches exactly the kept pixels
     torch.manual_seed(0)
-    assert torch.equal(solver.random_shift(images, 3), crops)  # drawn from the (checkpointed) torch generator
-    assert torch.equal(solver.random_shift(images, 0), images)
+    assert torch.equal(gan_options.random_shift(images, 3), crops)  # drawn from the (checkpointed) torch generator
+    assert torch.equal(gan_options.random_shift(images, 0), images)
     with pytest.raises(ValueError, match="d_shift=10 must be below the image side"):
-        solver.random_shift(images, 10)
+        gan_options.random_shift(images, 10)
     with pytest.raises(ValueError, match="d_shift=49: must be at most half of crop_size"):
-        solver.default_config(d_shift=49)
+        settings.default_config(d_shift=49)
 
 
 def test_discriminator_judges_shifted_crops():
@@ -405,22 +461,23 @@ def test_binomial_blur_removes_two_pixel_patterns_and_halves_four_pixel_ones():
     import math
     rows = torch.zeros(1, 3, 16, 16)
     rows[..., ::2, :] = 1  # stripes of a 2-pixel period
-    assert torch.allclose(solver.binomial_blur(rows), torch.full_like(rows, 0.5))
+    assert torch.allclose(gan_options.binomial_blur(rows), torch.full_like(rows, 0.5))
     wave = torch.cos(2 * math.pi * torch.arange(16.0) / 4).expand(2, 3, 16, 16)  # a 4-pixel period
-    assert torch.allclose(solver.binomial_blur(wave)[..., 4:12], 0.5 * wave[..., 4:12], atol=1e-6)
+    assert torch.allclose(gan_options.binomial_blur(wave)[..., 4:12], 0.5 * wave[..., 4:12], atol=1e-6)
     flat = torch.full((1, 3, 8, 8), 0.3)
-    assert torch.allclose(solver.binomial_blur(flat), flat)
+    assert torch.allclose(gan_options.binomial_blur(flat), flat)
 
     trainer = _tiny_trainer(d_blur=True)
     seen = []
     trainer.discriminator.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
     hr = torch.rand(4, 3, 32, 32) * 2 - 1
     trainer.step(torch.rand(4, 3, 8, 8), hr)
-    assert torch.allclose(seen[0], solver.binomial_blur(hr))  # D judges the low-passed HR (and SR)
+    assert torch.allclose(seen[0], gan_options.binomial_blur(hr))  # D judges the low-passed HR (and SR)
 
 
 def test_icnr_makes_each_upsampling_a_nearest_neighbour_enlargement():
-    from models import Generator, icnr_
+    from gan_options import icnr_
+    from models import Generator
     torch.manual_seed(0)
     block = icnr_(Generator(n_blocks=1, channels=8)).tail[0]
     out = block(torch.rand(1, 8, 5, 6))
@@ -428,7 +485,7 @@ def test_icnr_makes_each_upsampling_a_nearest_neighbour_enlargement():
     assert torch.equal(out[..., 0::2, 0::2], out[..., 0::2, 1::2])
     plain = Generator(n_blocks=1, channels=8).tail[0](torch.rand(1, 8, 5, 6))
     assert not torch.equal(plain[..., 0::2, 0::2], plain[..., 1::2, 1::2])
-    assert solver.default_config(icnr_init=True).icnr_init and not solver.default_config().icnr_init
+    assert settings.default_config(icnr_init=True).icnr_init and not settings.default_config().icnr_init
 
 
 def test_icnr_changes_nothing_but_the_upsampling_convolutions():
@@ -438,7 +495,7 @@ def test_icnr_changes_nothing_but_the_upsampling_convolutions():
     runs = []
     for icnr in (False, True):
         torch.manual_seed(0)
-        trainer = solver.Trainer(solver.default_config(icnr_init=icnr, **tiny), "baseline", torch.device("cpu"))
+        trainer = solver.Trainer(settings.default_config(icnr_init=icnr, **tiny), "baseline", torch.device("cpu"))
         runs.append((trainer, torch.rand(3)))
     (plain, next_plain), (icnr, next_icnr) = runs
     assert torch.equal(next_plain, next_icnr)
@@ -456,28 +513,28 @@ def test_periodic_error_is_the_four_pixel_periodic_part_of_the_mse():
     gridded = hr + 0.1 * template.repeat(1, 1, 8, 12)
     # A phase-locked pattern is all periodic: periodic_error equals its MSE, in tiles of any size
     for window in (4, 16):
-        assert solver.periodic_error(gridded, hr, window).item() == pytest.approx(
+        assert gan_options.periodic_error(gridded, hr, window).item() == pytest.approx(
             torch.nn.functional.mse_loss(gridded, hr).item(), rel=1e-5)
     # Parseval: with one tile the size of the image, it is the error's energy at (ky/4, kx/4), DC excepted
     error = torch.randn(1, 1, 16, 16)
     spectrum = torch.fft.fft2(error).abs().square()[0, 0]
     at_grid = spectrum[::4, ::4].sum() - spectrum[0, 0]
-    assert solver.periodic_error(error, torch.zeros_like(error), 16).item() == pytest.approx(
+    assert gan_options.periodic_error(error, torch.zeros_like(error), 16).item() == pytest.approx(
         (at_grid / 16 ** 4).item(), rel=1e-4)
     # Tiles are contiguous window x window squares: a pattern whose sign flips from one 16-pixel tile to the
     # next is all periodic in 16-pixel tiles and cancels in 32-pixel ones
     flips = torch.tensor([1.0, -1.0]).repeat_interleave(16)
     flipping = template.repeat(1, 1, 8, 8) * flips[:, None] * flips[None, :]
     zeros = torch.zeros_like(flipping)
-    assert solver.periodic_error(flipping, zeros, 16).item() == pytest.approx(flipping.square().mean().item())
-    assert solver.periodic_error(flipping, zeros, 32).item() == pytest.approx(0, abs=1e-12)
+    assert gan_options.periodic_error(flipping, zeros, 16).item() == pytest.approx(flipping.square().mean().item())
+    assert gan_options.periodic_error(flipping, zeros, 32).item() == pytest.approx(0, abs=1e-12)
     # Errors with no 4-pixel period: a colour shift none; white noise about 15/256 of its MSE
-    assert solver.periodic_error(hr + 0.1, hr).item() == pytest.approx(0, abs=1e-12)
+    assert gan_options.periodic_error(hr + 0.1, hr).item() == pytest.approx(0, abs=1e-12)
     noise = 0.1 * torch.randn(8, 3, 64, 64)
-    assert solver.periodic_error(noise, torch.zeros_like(noise)).item() == pytest.approx(
+    assert gan_options.periodic_error(noise, torch.zeros_like(noise)).item() == pytest.approx(
         15 / 256 * noise.square().mean().item(), rel=0.1)
     with pytest.raises(ValueError, match="window=16 must be a multiple of 4 dividing the image side"):
-        solver.periodic_error(torch.zeros(1, 3, 24, 24), torch.zeros(1, 3, 24, 24))
+        gan_options.periodic_error(torch.zeros(1, 3, 24, 24), torch.zeros(1, 3, 24, 24))
 
 
 def test_grid_weight_adds_the_periodic_error_to_the_generator_loss():
@@ -485,8 +542,8 @@ def test_grid_weight_adds_the_periodic_error_to_the_generator_loss():
     lr, hr = torch.rand(4, 3, 8, 8), torch.rand(4, 3, 32, 32) * 2 - 1
     with torch.no_grad():
         sr = trainer.generator(lr)
-    losses = trainer.step(lr, hr)
-    assert losses["periodic"] == pytest.approx(solver.periodic_error(sr, hr).item(), rel=1e-5)
+    losses = _floats(trainer.step(lr, hr))
+    assert losses["periodic"] == pytest.approx(gan_options.periodic_error(sr, hr).item(), rel=1e-5)
     assert losses["loss_g"] == pytest.approx(losses["content"] + 100 * losses["periodic"], rel=1e-5)
     assert "periodic" not in _tiny_trainer().step(lr, hr)  # the paper: no such term
     # The term reaches G's weights: the same first step without it moves them differently
@@ -494,4 +551,4 @@ def test_grid_weight_adds_the_periodic_error_to_the_generator_loss():
     with_term.step(lr, hr), without.step(lr, hr)
     assert not torch.equal(with_term.generator.tail[-2].weight, without.generator.tail[-2].weight)
     with pytest.raises(ValueError, match="grid_weight=1.0: must be >= 0, and when on, crop_size \\(40\\)"):
-        solver.default_config(grid_weight=1.0, crop_size=40)
+        settings.default_config(grid_weight=1.0, crop_size=40)

@@ -36,7 +36,7 @@ def script(tmp_path):
 
 
 def test_solver_before_the_data_lists(script):
-    assert_clean_error(script("solver.py", "--profile", "cpu"), 1, "data_lists/train.csv: data list not found",
+    assert_clean_error(script("training.py", "--profile", "cpu"), 1, "data_lists/train.csv: data list not found",
                        "create_data_lists.py")
 
 
@@ -44,7 +44,7 @@ def test_srgan_without_an_srresnet(script, tmp_path):
     (tmp_path / "data_lists").mkdir()
     for name in ("train.csv", "val.csv"):
         (tmp_path / "data_lists" / name).write_text("hr_path,lr_path,hr_height,hr_width\n")
-    assert_clean_error(script("solver.py", "--phase", "srgan"), 1, "srresnet_best.pth: no SRResNet checkpoint",
+    assert_clean_error(script("training.py", "--phase", "srgan"), 1, "srresnet_best.pth: no SRResNet checkpoint",
                        "--phase srresnet")
 
 
@@ -57,7 +57,7 @@ def test_srgan_without_an_srresnet(script, tmp_path):
     ("batchsize=16", "unknown config keys: ['batchsize']"),
 ])
 def test_config_values_of_the_wrong_type_or_range(script, setting, message):
-    assert_clean_error(script("solver.py", setting), 2, message)
+    assert_clean_error(script("training.py", setting), 2, message)
 
 
 def test_ctrl_c_in_the_first_epoch_and_later(shared_data, tmp_path):
@@ -67,8 +67,8 @@ def test_ctrl_c_in_the_first_epoch_and_later(shared_data, tmp_path):
     for path in sorted((shared_data / "train" / "BSDS200" / "HR").glob("*.png"))[:4]:
         os.symlink(path, root / path.name)
     write_data_lists(tmp_path / "data", tmp_path / "data_lists", test_sets=(), val_images=1, crop_size=48, log=None)
-    command = [sys.executable, os.path.join(REPO, "solver.py"), "--phase", "srresnet", "--profile", "cpu",
-               "patches_per_image=400", "num_workers=1", *TINY[:-1]]
+    command = [sys.executable, os.path.join(REPO, "training.py"), "--phase", "srresnet", "--profile", "cpu",
+               "patches_per_image=400", "num_workers=1", "allow_changed_settings=true", *TINY[:-1]]
 
     def interrupt_after(marker):
         """Start training, press Ctrl-C (SIGINT to the whole process group, as a terminal does) once

@@ -1,4 +1,6 @@
-"""Metrics against the published bicubic numbers, conversions, image reading, checkpoints."""
+"""Metrics against the published bicubic numbers (real images from the shared data root, skipped without it) and
+against known answers on synthetic images and scikit-image's sample photographs, conversions, image reading,
+checkpoints."""
 import numpy as np
 import pytest
 import torch
@@ -7,7 +9,8 @@ from reference import BICUBIC_X4
 
 import utils
 from imresize import imresize
-from utils import calc_psnr, calc_ssim, convert_image, load_image, modcrop
+from metrics import calc_psnr, calc_ssim
+from utils import convert_image, load_image, modcrop
 
 
 def _bicubic_scores(root, set_name):
@@ -23,19 +26,52 @@ def _bicubic_scores(root, set_name):
 
 
 @pytest.mark.parametrize("set_name", list(BICUBIC_X4))
-def test_bicubic_baseline_matches_reference_table(set_root, set_name):
-    psnr, ssim = _bicubic_scores(set_root(set_name), set_name)
+def test_bicubic_baseline_matches_reference_table(shared_set, set_name):
+    psnr, ssim = _bicubic_scores(shared_set(set_name), set_name)
     assert psnr == pytest.approx(BICUBIC_X4[set_name][0], abs=0.005)
     assert ssim == pytest.approx(BICUBIC_X4[set_name][1], abs=0.0005)
 
 
-def test_butterfly_single_image_reference(test_data):
-    hr = load_image(test_data / "Set5" / "HR" / "butterfly.png")
-    sr = imresize(load_image(test_data / "Set5" / "LR_bicubic" / "X4" / "butterflyx4.png"), scale=4)
+def test_butterfly_single_image_reference(shared_data):
+    hr = load_image(shared_data / "Set5" / "HR" / "butterfly.png")
+    sr = imresize(load_image(shared_data / "Set5" / "LR_bicubic" / "X4" / "butterflyx4.png"), scale=4)
     assert calc_psnr(sr, hr) == pytest.approx(22.100, abs=0.001)
     assert calc_ssim(sr, hr) == pytest.approx(0.7375, abs=0.0001)
     # the pitfalls of REFERENCE.md give other numbers: RGB PSNR, no crop, skimage's default SSIM
     assert abs(calc_psnr(sr, hr, crop_border=0) - 22.100) > 0.01
+
+
+def test_psnr_is_skimages_psnr_on_skimages_y_with_the_border_cropped():
+    from skimage import data
+    from skimage.color import rgb2ycbcr
+    from skimage.metrics import peak_signal_noise_ratio
+
+    hr = data.astronaut()
+    sr = imresize(imresize(hr, scale=0.25), scale=4)
+    expected = peak_signal_noise_ratio(rgb2ycbcr(hr)[4:-4, 4:-4, 0], rgb2ycbcr(sr)[4:-4, 4:-4, 0], data_range=255)
+    assert calc_psnr(sr, hr) == pytest.approx(expected, abs=1e-9)
+    assert 20 < calc_psnr(sr, hr) < 40 and abs(calc_psnr(sr, hr, crop_border=0) - expected) > 0.01
+
+
+def test_only_the_cropped_border_may_differ():
+    from skimage import data
+
+    hr = data.astronaut()
+    framed = hr.copy()
+    framed[:4], framed[-4:], framed[:, :4], framed[:, -4:] = 0, 255, 0, 255
+    assert calc_psnr(framed, hr) == float("inf") and calc_ssim(framed, hr) == pytest.approx(1.0)
+    assert calc_psnr(framed, hr, crop_border=0) < 30 and calc_ssim(framed, hr, crop_border=0) < 0.99
+    assert calc_psnr(framed, hr, crop_border=3) < 40
+
+
+def test_ssim_of_two_flat_greys_is_the_luminance_term():
+    """Flat images have no variance, so SSIM is ``(2 a b + C1) / (a^2 + b^2 + C1)`` of their Y levels a, b, with
+    ``C1 = (0.01 * 255)^2``."""
+    a, b = 16 + 219 * 100 / 255, 16 + 219 * 140 / 255
+    c1 = (0.01 * 255) ** 2
+    ssim = calc_ssim(np.full((32, 32), 100, np.uint8), np.full((32, 32), 140, np.uint8))
+    assert ssim == pytest.approx((2 * a * b + c1) / (a ** 2 + b ** 2 + c1), abs=1e-9)
+    assert ssim == pytest.approx(0.95923, abs=1e-5)
 
 
 def test_psnr_formula_and_identity():

@@ -1,0 +1,119 @@
+"""Training curves from the CSV logs that ``training.train`` writes: ``<log_folder>/<phase>_iterations.csv`` (the
+losses of every update) and ``<phase>_epochs.csv`` (per epoch: the mean losses, the time, validation on held-out
+images). The logs hold a phase's whole history across sittings, so the curves do too.
+
+Every figure is a ``matplotlib.figure.Figure`` made without pyplot (a notebook displays it; ``figures.save_figure``
+writes it). Public functions: ``plot_training_curves``, ``plot_validation_curves``.
+"""
+import os
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from evaluation import SCORES
+from solver import STEP_LOSSES
+from utils import read_csv
+
+PHASE_TITLES = {"srresnet": "SRResNet", "srgan": "SRGAN", "baseline": "GAN from scratch"}
+
+
+def _updates(rows):
+    """The update number of each row of an iterations log (1 = the first update of epoch 1)."""
+    per_epoch = {}
+    for row in rows:
+        per_epoch[int(row["epoch"])] = max(per_epoch.get(int(row["epoch"]), 0), int(row["iteration"]))
+    offsets, total = {}, 0
+    for epoch in sorted(per_epoch):
+        offsets[epoch], total = total, total + per_epoch[epoch]
+    return np.array([offsets[int(row["epoch"])] + int(row["iteration"]) for row in rows])
+
+
+def _plot_smoothed(axis, x, values, label):
+    """Each value faint, and their running mean over 1/50 of the points."""
+    window = max(1, len(values) // 50)
+    line, = axis.plot(x, values, alpha=0.2, linewidth=0.7)
+    axis.plot(x[window - 1:], np.convolve(values, np.ones(window) / window, mode="valid"), color=line.get_color(),
+              label=label)
+
+
+def plot_training_curves(log_folder, phases=tuple(PHASE_TITLES)):
+    """One row per phase that has logs, against the number of updates: the content loss; in the adversarial phases
+    also G's adversarial loss and D's loss, and D's mean output on HR and SR images (D(HR), D(SR)); last, the
+    validation PSNR (dB) after each epoch, and in the adversarial phases the grid and texture scores, the added
+    energy and NIQE when they were logged. Returns the Figure, or None when no phase has logs."""
+    logged = [(phase, read_csv(os.path.join(log_folder, f"{phase}_iterations.csv")),
+               read_csv(os.path.join(log_folder, f"{phase}_epochs.csv"))) for phase in phases]
+    logged = [entry for entry in logged if entry[1] and entry[2]]
+    if not logged:
+        return None
+    figure = Figure(figsize=(16, 3.4 * len(logged)), layout="constrained")
+    axes = figure.subplots(len(logged), 4, squeeze=False)
+    for (phase, iterations, epochs), row in zip(logged, axes):
+        x = _updates(iterations)
+        columns = iterations[0].keys()
+        _plot_smoothed(row[0], x, [float(r["content"]) for r in iterations], "content")
+        row[0].set(title=f"{PHASE_TITLES.get(phase, phase)}: content loss", xlabel="update", yscale="log")
+        adversarial = [name for name in STEP_LOSSES["adversarial"] if name in columns and name != "content"]
+        for name, axis in (("loss_g", row[1]), ("adversarial", row[1]), ("loss_d", row[1]),
+                           ("d_real", row[2]), ("d_fake", row[2])):
+            if name in adversarial:
+                _plot_smoothed(axis, x, [float(r[name]) for r in iterations], LABELS[name])
+        row[1].set(title="G's and D's losses", xlabel="update")
+        row[2].set(title="D's mean output (1 = real)", xlabel="update", ylim=(0, 1))
+        _plot_validation(row[3], epochs)
+        for axis in row[1:3]:
+            axis.set_visible(bool(adversarial))
+        for axis in row:
+            if axis.get_legend_handles_labels()[0]:
+                axis.legend(fontsize=8)
+            axis.grid(alpha=0.3)
+    return figure
+
+
+LABELS = {"loss_g": "G: total", "adversarial": "G: adversarial (-log D(SR))", "loss_d": "D: BCE",
+          "d_real": "D(HR)", "d_fake": "D(SR)"}
+
+
+def _plot_validation(axis, epochs):
+    """Validation PSNR after each epoch (left axis) and the perceptual scores that were logged (right axis)."""
+    updates = np.cumsum([int(r["iterations"]) for r in epochs])
+    axis.plot(updates, [float(r["val_psnr"]) for r in epochs], "o-", color="black", label="PSNR (dB)")
+    axis.set(title="validation (held-out images)", xlabel="update", ylabel="PSNR (dB)")
+    other = axis.twinx()
+    for score in SCORES[2:]:
+        values = [float(r.get(f"val_{score}", "nan") or "nan") for r in epochs]
+        if np.isfinite(values).any() and len(epochs) > 0:
+            other.plot(updates, values, ".--", label=score)
+    if other.get_legend_handles_labels()[0]:
+        other.legend(fontsize=7, loc="lower right")
+        other.set_ylabel("grid, texture (HR = 1); added (grey levels); NIQE")
+    else:
+        other.set_visible(False)
+
+
+def plot_validation_curves(runs, reference=None):
+    """Validation PSNR against training hours for several runs, e.g. to compare samplers or schedules.
+
+    Args:
+        runs: dict label -> path of a ``<phase>_epochs.csv`` written by ``training.train`` (columns ``seconds``:
+            the training seconds of each epoch, and ``val_psnr``).
+        reference: optional ``(label, PSNR in dB)`` drawn as a dashed line, e.g. bicubic on the same images.
+    Returns:
+        a Figure: one line per run, x = hours of training (cumulative ``seconds``, validation excluded), y = validation
+        PSNR (Y channel, dB) after each epoch.
+    """
+    figure = Figure(figsize=(8, 4.5), layout="constrained")
+    axis = figure.subplots()
+    for label, path in runs.items():
+        epochs = read_csv(path)
+        if not epochs or "val_psnr" not in epochs[0] or "seconds" not in epochs[0]:
+            raise ValueError(f"{path}: not an epochs log of training.train (needs 'seconds' and 'val_psnr' columns)")
+        hours = np.cumsum([float(row["seconds"]) for row in epochs]) / 3600
+        axis.plot(hours, [float(row["val_psnr"]) for row in epochs], ".-", label=f"{label} ({len(epochs)} epochs)")
+    if reference is not None:
+        axis.axhline(reference[1], color="grey", linestyle="--", label=reference[0])
+    axis.set(xlabel="hours of training", ylabel="validation PSNR (Y, dB)",
+             title="Validation PSNR against training time")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    return figure

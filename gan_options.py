@@ -1,0 +1,178 @@
+"""The experimental options of the adversarial phases: everything the paper's update does not do, in one place.
+
+Each is chosen by a setting (``settings.py``), off in the paper profile, and used by ``solver.Trainer`` through one
+hook; the measured effect is report.md's (section 4c: single-seed screening runs of 280 to 1,120 updates from one
+SRResNet, SRGAN-MSE; "grid" is the grid score on the held-out images, 1 = the HR's):
+
+=========================== ================================================ ==========================================
+setting                     what it does                                     measured (paper's SRGAN-MSE: grid 5.21
+                                                                             after 280 updates, 3.67 after 1,120)
+=========================== ================================================ ==========================================
+``gan_loss=relativistic``   ``RelativisticLoss`` (ESRGAN)                    grid 7.05 after 280, 1.70 dB less PSNR
+``d_shift=N``               ``discriminator_view``: random crop per image    grid 1.48 after 280, 4.16 after 1,120
+``d_blur=true``             ``discriminator_view``: ``binomial_blur``        grid 5.69 after 280 (a 4-px grid instead)
+``grid_weight=W``           ``periodic_error`` added to G's loss             grid 1.07 (W=100) / 1.04 (W=1000) after
+                                                                             280, the no-adversarial control's level
+``generator_bn=frozen``     ``freeze_batch_norms``                           grid 4.66 after 1,120
+``ema_decay=0.999``         ``moving_average``                               grid 1.05 after 280, 1.42 after 1,120
+``icnr_init=true``          ``icnr_`` (G from random weights only)           GAN from scratch: grid 0.89 against 1.29
+                                                                             after 280, the same after 560
+``d_lr_ratio``,             in ``solver.Trainer``'s optimisers / the loss    no grid removed (8.44, 8.23 after 280)
+``adversarial_weight``
+=========================== ================================================ ==========================================
+
+Tensors: images ``(N, 3, H, W)`` in ``[-1, 1]``; D's outputs are logits ``(N,)``.
+"""
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from models import UpsampleBlock
+from settings import GRID_WINDOW
+
+
+# ----------------------------------------------------------------------------------------------
+# The GAN loss, by name (gan_loss)
+# ----------------------------------------------------------------------------------------------
+def bce(logits, target):
+    """Binary cross-entropy of logits against a constant target (1 = real, 0 = fake): the paper's sigmoid + BCE,
+    computed stably."""
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(target)))
+
+
+class StandardLoss:
+    """The paper's GAN loss: ``l_D = BCE(D(hr), 1) + BCE(D(sr), 0)``; G's adversarial loss ``BCE(D(sr), 1)``, i.e.
+    ``-log D(G(lr))``. ``needs_real``: whether G's loss also needs D's logits of the HR."""
+    needs_real = False
+
+    def discriminator(self, real, fake):
+        return bce(real, 1) + bce(fake, 0)
+
+    def generator(self, fake, real=None):
+        return bce(fake, 1)
+
+
+class RelativisticLoss:
+    """ESRGAN's relativistic average GAN: D judges whether HR looks more real than SR on average,
+    ``l_D = (BCE(D(hr) - mean D(sr), 1) + BCE(D(sr) - mean D(hr), 0)) / 2``; G's loss is the same with the targets
+    swapped, with D's logits of the HR from the updated D (``needs_real``)."""
+    needs_real = True
+
+    def discriminator(self, real, fake):
+        return (bce(real - fake.mean(), 1) + bce(fake - real.mean(), 0)) / 2
+
+    def generator(self, fake, real):
+        return (bce(real - fake.mean(), 0) + bce(fake - real.mean(), 1)) / 2
+
+
+GAN_LOSSES = {"bce": StandardLoss, "relativistic": RelativisticLoss}
+
+
+# ----------------------------------------------------------------------------------------------
+# What D sees of an image (d_shift, d_blur)
+# ----------------------------------------------------------------------------------------------
+def discriminator_view(config):
+    """The function ``images -> images`` applied before every D call: ``binomial_blur`` when ``d_blur``, then
+    ``random_shift`` by up to ``d_shift`` px when set; the identity in the paper."""
+    def view(images):
+        if config.d_blur:
+            images = binomial_blur(images)
+        return random_shift(images, config.d_shift) if config.d_shift else images
+    return view
+
+
+def random_shift(images, max_shift):
+    """Crop every image of ``(N, C, H, W)`` to ``(H - max_shift, W - max_shift)`` at its own random offset
+    ``(dy, dx)``, each uniform in ``0..max_shift`` (drawn with the global torch generator). Gradients flow back
+    to the kept pixels. A stride-2 discriminator's gradient repeats every 2, 4, 8... pixels of its input; shifted
+    by a random offset, that pattern no longer lines up with G's pixel grid from one update to the next."""
+    n, _, height, width = images.shape
+    if not 0 <= max_shift < min(height, width):
+        raise ValueError(f"d_shift={max_shift} must be below the image side ({height}x{width})")
+    offsets = torch.randint(max_shift + 1, (n, 2)).tolist()
+    layout = torch.channels_last if images.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+    return torch.stack([image[:, dy:dy + height - max_shift, dx:dx + width - max_shift]
+                        for image, (dy, dx) in zip(images, offsets)]).contiguous(memory_format=layout)
+
+
+def binomial_blur(images):
+    """``(N, C, H, W)`` -> same shape: each channel filtered by the 3x3 binomial kernel ``[1, 2, 1]^T [1, 2, 1] / 16``
+    (edges reflected). Its response is ``cos^2(pi f)`` per axis: 1 at f = 0, 0.5 at 1/4 cycle/pixel, 0 at 1/2, so a
+    pattern of a 2-pixel period vanishes and one of a 4-pixel period is halved; along one axis, frequencies
+    below 1/8 (what the x4 LR image holds) keep at least 85% of their amplitude. Gradients pass through (it is a
+    fixed convolution)."""
+    taps = images.new_tensor([1.0, 2.0, 1.0])
+    kernel = (taps[:, None] * taps[None, :] / 16).expand(images.shape[1], 1, 3, 3)
+    return F.conv2d(F.pad(images, (1, 1, 1, 1), mode="reflect"), kernel, groups=images.shape[1])
+
+
+# ----------------------------------------------------------------------------------------------
+# Extra terms of G's loss (grid_weight)
+# ----------------------------------------------------------------------------------------------
+def generator_terms(config):
+    """``{name: (weight, function(sr, hr) -> scalar)}``: the terms added to G's loss besides the content and
+    adversarial ones (logged under their names); empty in the paper."""
+    return {"periodic": (config.grid_weight, periodic_error)} if config.grid_weight else {}
+
+
+def periodic_error(sr, hr, window=GRID_WINDOW):
+    """The part of the error ``sr - hr`` that repeats every 4 pixels, measured in each ``window`` x ``window`` tile.
+
+    ``sr``, ``hr``: ``(N, C, H, W)`` with H and W multiples of ``window`` (a multiple of 4). In each tile, the error
+    at each of the 16 positions modulo 4 (the sub-pixel phases of the two x2 pixel shuffles) is averaged over the
+    tile's ``(window / 4)^2`` repeats; less the mean over the 16 phases, that is the tile's 4-pixel-periodic error:
+    all of its energy lies at the grid frequencies ``(ky/4, kx/4)``, DC excepted (what ``metrics.calc_grid_score``
+    measures). Returns the mean square of that periodic part over all tiles, phases, channels and images (a
+    scalar). Normalised so that it is the part of the pixel MSE at those frequencies (in each tile): with the MSE
+    content loss (SRGAN-MSE), ``mse + w * periodic_error`` weighs the error there ``1 + w`` times and the rest of
+    the error as before. A grid is all periodic; an error without a period keeps only a small part in it (white
+    noise: 15/256 of its energy, the share of those 15 frequencies' bands in a 16 x 16 tile's spectrum).
+    """
+    n, c, height, width = sr.shape
+    if window % 4 or height % window or width % window:
+        raise ValueError(f"periodic_error: window={window} must be a multiple of 4 dividing the image "
+                         f"side ({height}x{width})")
+    repeats = window // 4
+    error = (sr - hr).float().reshape(n, c, height // window, repeats, 4, width // window, repeats, 4)
+    phases = error.mean(dim=(3, 6))  # (N, C, tiles_y, 4, tiles_x, 4): the mean error at each phase of each tile
+    return (phases - phases.mean(dim=(3, 5), keepdim=True)).square().mean()
+
+
+# ----------------------------------------------------------------------------------------------
+# G's batch norms (generator_bn), its moving average (ema_decay), its initialisation (icnr_init)
+# ----------------------------------------------------------------------------------------------
+def freeze_batch_norms(generator):
+    """Put G's batch norms in eval mode (after ``generator.train()``): they normalise with, and keep, the running
+    statistics G came with (the SRResNet's)."""
+    for module in generator.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.eval()
+
+
+def moving_average(generator, decay):
+    """An exponential moving average of G's weights and buffers (``AveragedModel``; ``.update_parameters(G)`` after
+    every G step, ``.module`` the averaged generator), or None when ``decay`` is 0."""
+    if not decay:
+        return None
+    return AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+def icnr_(generator):
+    """ICNR initialisation (Aitken, Ledig et al. 2017) of the generator's sub-pixel convolutions, in place.
+
+    Each upsampling conv makes 4C channels that ``PixelShuffle(2)`` spreads over the 2x2 sub-pixels of C
+    channels. ICNR draws the kernels of C channels (Kaiming-uniform, PyTorch's default) and copies each to its
+    4 sub-pixels, so that at the start every upsampling block is a convolution at the low resolution followed by a
+    nearest-neighbour enlargement: no checkerboard pattern to unlearn. The draws come from a forked random stream:
+    every later draw (D's weights, the data) is the same as without it. Returns the generator.
+    """
+    with torch.random.fork_rng(devices=[]):
+        for block in generator.tail:
+            if isinstance(block, UpsampleBlock):
+                conv = block.body[0]
+                sub = nn.Conv2d(conv.in_channels, conv.out_channels // 4, conv.kernel_size, padding=conv.padding)
+                with torch.no_grad():  # channel 4c + i is sub-pixel i of channel c
+                    conv.weight.copy_(sub.weight.repeat_interleave(4, dim=0))
+                    conv.bias.copy_(sub.bias.repeat_interleave(4, dim=0))
+    return generator

@@ -1,0 +1,51 @@
+"""curves.py: the training curves of every phase from the CSV logs, against updates."""
+import pytest
+from matplotlib.figure import Figure
+
+import curves
+
+
+def _write_log(path, columns, rows):
+    path.write_text(",".join(columns) + "\n" + "".join(",".join(str(v) for v in row) + "\n" for row in rows))
+
+
+def test_plot_training_curves(tmp_path):
+    assert curves.plot_training_curves(tmp_path) is None  # no logs yet
+    _write_log(tmp_path / "srresnet_iterations.csv", ("epoch", "iteration", "content"),
+               [(1 + (n - 1) // 50, 1 + (n - 1) % 50, 1 / n) for n in range(1, 101)])
+    _write_log(tmp_path / "srresnet_epochs.csv", ("epoch", "iterations", "val_psnr"), [(1, 50, 20.5), (2, 50, 21.25)])
+    figure = curves.plot_training_curves(tmp_path)
+    assert isinstance(figure, Figure)
+    content_axis, _, _, val_axis = figure.axes[:4]
+    assert content_axis.get_title() == "SRResNet: content loss"
+    assert list(content_axis.lines[0].get_xdata()) == list(range(1, 101))  # updates across the two epochs
+    assert list(val_axis.lines[0].get_xdata()) == [50, 100] and list(val_axis.lines[0].get_ydata()) == [20.5, 21.25]
+    assert not figure.axes[1].get_visible()  # no adversarial losses in phase 1
+
+
+def test_adversarial_curves_show_both_losses_and_d_on_hr_and_sr(tmp_path):
+    columns = ("epoch", "iteration", "loss_d", "loss_g", "content", "adversarial", "d_real", "d_fake")
+    _write_log(tmp_path / "srgan_iterations.csv", columns,
+               [(1, n, 1.2, 0.02, 0.01, 5.0, 0.8, 0.25) for n in range(1, 11)])
+    _write_log(tmp_path / "srgan_epochs.csv", ("epoch", "iterations", "val_psnr", "val_grid", "val_niqe"),
+               [(1, 10, 29.5, 1.1, 5.5)])
+    figure = curves.plot_training_curves(tmp_path, phases=("srgan",))
+    losses, outputs, validation = figure.axes[1], figure.axes[2], figure.axes[3]
+    assert [text.get_text() for text in losses.get_legend().get_texts()] == [
+        "G: total", "G: adversarial (-log D(SR))", "D: BCE"]
+    assert [text.get_text() for text in outputs.get_legend().get_texts()] == ["D(HR)", "D(SR)"]
+    assert outputs.lines[1].get_ydata()[0] == pytest.approx(0.8)  # faint line of each, then its running mean
+    twin = figure.axes[4]  # the right-hand axis of the validation panel: the perceptual scores that were logged
+    assert [line.get_label() for line in twin.lines] == ["grid", "niqe"] and validation.lines[0].get_ydata()[0] == 29.5
+
+
+def test_plot_validation_curves_puts_each_run_on_hours_of_training(tmp_path):
+    log = tmp_path / "srresnet_epochs.csv"
+    log.write_text("epoch,seconds,val_psnr\n1,1800,25.0\n2,3600,27.5\n3,1800,28.0\n")
+    figure = curves.plot_validation_curves({"run": log}, reference=("bicubic", 24.0))
+    run_line, reference_line = figure.axes[0].lines
+    assert list(run_line.get_xdata()) == [0.5, 1.5, 2.0] and list(run_line.get_ydata()) == [25.0, 27.5, 28.0]
+    assert list(reference_line.get_ydata()) == [24.0, 24.0]
+    (tmp_path / "iterations.csv").write_text("content\n0.1\n")
+    with pytest.raises(ValueError, match="iterations.csv: not an epochs log"):
+        curves.plot_validation_curves({"wrong file": tmp_path / "iterations.csv"})
