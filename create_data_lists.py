@@ -17,7 +17,8 @@ Only image headers are read for the sizes (no pixel decoding), plus, unless ``--
 Files that cannot be used (unreadable, wrong LR size, too small, LR without HR) are printed with the
 reason and counted; they never silently go into or vanish from a list.
 
-Importable functions: ``scan_data_root``, ``write_data_lists``, ``make_sample_data``, ``main``
+Importable functions: ``scan_data_root``, ``write_data_lists``, ``main`` (``--make-sample-data``:
+``sample_data.make_sample_data``)
 (``datasets.read_data_list`` reads the lists back).
 """
 import argparse
@@ -26,22 +27,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 from datasets import CSV_COLUMNS
-from imresize import imresize
-from utils import DEFAULT_TEST_SETS, SCALE, load_image, lr_size, modcrop, run_main, save_image, write_csv
+from sample_data import make_sample_data
+from utils import DEFAULT_TEST_SETS, SCALE, lr_size, run_main, write_csv
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 DIV2K_VALID = DEFAULT_TEST_SETS[0]
-
-# scikit-image's colour sample photographs that load without a network download (scikit-image 0.26); its
-# gray ones are left out: a model trained mostly on gray images gives nearly gray results.
-SAMPLE_TEST_IMAGES = ("astronaut", "coffee", "chelsea")
-SAMPLE_TRAIN_IMAGES = ("hubble_deep_field", "immunohistochemistry", "retina", "rocket", "stereo_motorcycle_left",
-                       "stereo_motorcycle_right")
-
 
 class DataListError(ValueError):
     """A problem that makes the data lists unusable (no training images, missing data root, ...)."""
@@ -360,62 +353,6 @@ def write_data_lists(data_root, output_folder="data_lists", test_sets=DEFAULT_TE
     if summary.notes:
         log(f"  notes: {len(summary.notes)} (above)")
     return summary
-
-
-# ----------------------------------------------------------------------------------------------
-# Sample data for users without the data sets
-# ----------------------------------------------------------------------------------------------
-def _load_skimage_sample(name):
-    """A scikit-image sample photograph as ``uint8`` ``HxW`` or ``HxWx3`` (raises when it needs a download);
-    ``stereo_motorcycle_left`` / ``_right`` are the two views of ``stereo_motorcycle``."""
-    import skimage.data
-    if name.startswith("stereo_motorcycle_"):
-        image = skimage.data.stereo_motorcycle()[int(name.endswith("right"))]  # (left, right, disparity)
-    else:
-        image = getattr(skimage.data, name)()
-    image = np.asarray(image)
-    if image.dtype != np.uint8 or image.ndim not in (2, 3):
-        raise ValueError(f"skimage.data.{name} is not a uint8 photograph ({image.dtype}, {image.shape})")
-    return image[:, :, :3] if image.ndim == 3 else image
-
-
-def make_sample_data(root, log=print):
-    """Write scikit-image's bundled sample photographs as a tiny data root (no network needed).
-
-    Training images go to ``root/train/skimage/HR/<name>.png``; three photos are held out as the test
-    set ``Sample``: ``root/Sample/HR/<name>.png`` and ``root/Sample/LR_bicubic/X4/<name>x4.png`` (LR made
-    with ``imresize`` from the modcropped HR). Then ``create_data_lists.py --data-root root --test-sets
-    Sample --val-images 1`` works (6 colour training images: hold out only one for validation).
-    Idempotent: existing files are kept; files are written atomically.
-
-    Returns:
-        ``{'train': [HR paths], 'test': [HR paths]}`` of the images now in place.
-    """
-    log = log or (lambda *args, **kwargs: None)
-    root = Path(root)
-    written = {"train": [], "test": []}
-    for split, names in (("test", SAMPLE_TEST_IMAGES), ("train", SAMPLE_TRAIN_IMAGES)):
-        hr_folder = root / ("Sample/HR" if split == "test" else "train/skimage/HR")
-        for name in names:
-            hr_path = hr_folder / f"{name}.png"
-            if not hr_path.exists():
-                try:
-                    image = _load_skimage_sample(name)
-                except Exception as error:  # e.g. a sample that needs a download (pooch) offline
-                    log(f"  skipped skimage.data.{name}: {type(error).__name__}: {str(error).splitlines()[0]}")
-                    continue
-                save_image(hr_path, image)
-            if split == "test":
-                lr_path = root / "Sample" / "LR_bicubic" / f"X{SCALE}" / f"{name}x{SCALE}.png"
-                if not lr_path.exists():
-                    hr = modcrop(load_image(hr_path), SCALE)
-                    save_image(lr_path, imresize(hr, 1 / SCALE))
-            written[split].append(str(hr_path))
-    if not written["train"]:
-        raise RuntimeError("no scikit-image sample photograph could be loaded")
-    log(f"sample data in {os.path.abspath(root)}: {len(written['train'])} training images, "
-        f"{len(written['test'])} test images (set 'Sample')")
-    return written
 
 
 # ----------------------------------------------------------------------------------------------

@@ -254,6 +254,10 @@ class TestDataset(Dataset):
         self.rows = _as_rows(list_path_or_rows)
         self.scale = scale
 
+    def count(self, max_images=None):
+        """How many images to use: all, or at most ``max_images`` (None = all)."""
+        return len(self) if max_images is None else min(max_images, len(self))
+
     def __len__(self):
         return len(self.rows)
 

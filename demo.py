@@ -1,7 +1,7 @@
 """The whole pipeline end to end, in minutes on a CPU: data lists, SRResNet, SRGAN, test, super-resolve.
 
 With no ``--data-root`` it needs nothing but the installed packages: it trains on the sample photographs
-bundled with scikit-image (``create_data_lists.make_sample_data``: 6 colour training photos, and astronaut,
+bundled with scikit-image (``sample_data.make_sample_data``: 6 colour training photos, and astronaut,
 coffee and chelsea held out as the test set ``Sample``). With ``--data-root`` it uses your images (the
 layout of ``create_data_lists.py --help``) and the five standard test sets.
 
@@ -20,12 +20,14 @@ import curves
 import evaluation
 import figures
 import inference
+import sample_data
 import settings
 import training
 import utils
 
 
-def main(argv=None):
+def parse_args(argv=None):
+    """The command line's arguments; ``args.overrides`` holds the parsed KEY=VALUE settings."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n\n", 1)[1])
@@ -41,26 +43,36 @@ def main(argv=None):
                         help="more config overrides (python training.py --settings lists them), e.g. n_blocks=8")
     args = parser.parse_args(argv)
     try:
-        overrides = settings.parse_settings(args.settings)
+        args.overrides = settings.parse_settings(args.settings)
     except ValueError as error:
         parser.error(str(error))
+    return args
 
-    out = args.output
+
+def make_lists(args):
+    """Steps 1 and 2: the data (scikit-image's photographs unless ``--data-root``) and its lists; returns
+    ``(lists folder, test sets)``."""
     if args.data_root:
         data_root, test_sets, val_images = args.data_root, utils.DEFAULT_TEST_SETS, 10
     else:
-        data_root, test_sets, val_images = os.path.join(out, "sample_data"), ("Sample",), 1
+        data_root, test_sets, val_images = os.path.join(args.output, "sample_data"), ("Sample",), 1
         print(f"1/5 Sample data: scikit-image's photographs -> {data_root}")
-        create_data_lists.make_sample_data(data_root)
-    lists = os.path.join(out, "data_lists")
+        sample_data.make_sample_data(data_root)
+    lists = os.path.join(args.output, "data_lists")
     print(f"2/5 Data lists -> {lists}")
     create_data_lists.write_data_lists(data_root, lists, test_sets=test_sets, val_images=val_images)
+    return lists, test_sets
 
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = args.output
+    lists, test_sets = make_lists(args)
     demo = dict(lists_folder=lists, checkpoint_folder=os.path.join(out, "checkpoints"),
                 log_folder=os.path.join(out, "logs"), srresnet_epochs=args.srresnet_epochs,
                 srgan_epochs=args.srgan_epochs, patches_per_image=args.patches_per_image, device=args.device,
                 srresnet_lr=5e-4)  # a higher rate than the paper's for the demo's few updates
-    config = settings.cpu_config(**{**demo, **overrides})
+    config = settings.cpu_config(**{**demo, **args.overrides})
     print(f"3/5 Training SRResNet ({config.srresnet_epochs} epochs), then SRGAN ({config.srgan_epochs})")
     srresnet = training.train(config, "srresnet")
     srgan = training.train(config, "srgan")

@@ -69,7 +69,7 @@ def _evaluate_models_on_set(models, list_path, dataset_name, max_images=None, ti
     """Evaluate several models on one set, decoding each image once. Returns name -> (rows, summary)."""
     list_path = Path(list_path)
     dataset = TestDataset(list_path) if list_path.is_file() else None
-    count = 0 if dataset is None else (len(dataset) if max_images is None else min(max_images, len(dataset)))
+    count = 0 if dataset is None else dataset.count(max_images)
     if count == 0:
         note = f"no data list {list_path}" if dataset is None else f"no images in {list_path}"
         print(f"note: {dataset_name} missing ({note}): reported with 0 images and NaN metrics")

@@ -103,17 +103,7 @@ def compare_figure(images, zoom_box=None, title=None, reference="HR", panel_size
         raise ValueError(f"compare_figure: zoom_box {tuple(zoom_box)} (y, x, h, w) is not inside the "
                          f"{height}x{width} images")
 
-    captions = {label: label for label in labels}
-    truth = images.get(reference)
-    if truth is not None:
-        for label in labels:
-            image = np.asarray(images[label])
-            if label != reference and image.shape == np.asarray(truth).shape:
-                try:
-                    captions[label] += f"\n{calc_psnr(image, truth):.2f} dB / {calc_ssim(image, truth):.4f}"
-                except ValueError:  # too small for the border crop or the SSIM window
-                    pass
-
+    captions = _captions(images, reference)
     figure = Figure(figsize=(panel_size * len(labels), panel_size * 2 + 0.6), layout="constrained")
     axes = figure.subplots(2, len(labels), squeeze=False)
     for column, label in enumerate(labels):
@@ -128,6 +118,20 @@ def compare_figure(images, zoom_box=None, title=None, reference="HR", panel_size
     if title:
         figure.suptitle(title)
     return figure
+
+
+def _captions(images, reference):
+    """Each image's label, with its PSNR / SSIM against ``images[reference]`` below when it has its size."""
+    captions = {label: label for label in images}
+    truth = images.get(reference)
+    if truth is not None:
+        for label, image in images.items():
+            if label != reference and np.asarray(image).shape == np.asarray(truth).shape:
+                try:
+                    captions[label] += f"\n{calc_psnr(image, truth):.2f} dB / {calc_ssim(image, truth):.4f}"
+                except ValueError:  # too small for the border crop or the SSIM window
+                    pass
+    return captions
 
 
 def save_figure(figure, path, dpi=100):

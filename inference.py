@@ -91,22 +91,7 @@ def load_generator(checkpoint_path, device=None, moving_average=True):
             are not finite (NaN/inf).
     """
     path = os.fspath(checkpoint_path)
-    checkpoint = load_checkpoint(path)  # FileNotFoundError / ValueError naming the file
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f"{path}: not a generator checkpoint (a {type(checkpoint).__name__}, expected a dict)")
-
-    config = {}
-    if "generator" in checkpoint:
-        state_dict = generator_weights(checkpoint, moving_average)
-        if not isinstance(state_dict, dict) or not state_dict:
-            raise ValueError(f"{path}: its 'generator' entry is {type(state_dict).__name__}, not a state_dict")
-        config = dict((checkpoint.get("config") or {}).get("model") or {})
-    elif checkpoint and all(isinstance(value, torch.Tensor) for value in checkpoint.values()):
-        state_dict = checkpoint
-    else:
-        keys = ", ".join(sorted(map(str, checkpoint))[:6]) or "none"
-        raise ValueError(f"{path}: not a generator checkpoint: no 'generator' entry (keys: {keys})")
-
+    state_dict, config = _generator_entry(path, moving_average)
     state_dict = _strip_prefixes(state_dict)
     broken = [key for key, value in state_dict.items() if value.is_floating_point() and not value.isfinite().all()]
     if broken:
@@ -125,6 +110,22 @@ def load_generator(checkpoint_path, device=None, moving_average=True):
         first_lines = " ".join(str(error).split("\n")[:4])
         raise ValueError(f"{path}: the generator weights do not fit Generator({arguments}): {first_lines}") from error
     return generator.to(get_device(device)).eval()
+
+
+def _generator_entry(path, moving_average):
+    """``(generator state_dict, model config)`` of a checkpoint file (``ValueError`` naming it when it has none)."""
+    checkpoint = load_checkpoint(path)  # FileNotFoundError / ValueError naming the file
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f"{path}: not a generator checkpoint (a {type(checkpoint).__name__}, expected a dict)")
+    if "generator" in checkpoint:
+        state_dict = generator_weights(checkpoint, moving_average)
+        if not isinstance(state_dict, dict) or not state_dict:
+            raise ValueError(f"{path}: its 'generator' entry is {type(state_dict).__name__}, not a state_dict")
+        return state_dict, dict((checkpoint.get("config") or {}).get("model") or {})
+    if checkpoint and all(isinstance(value, torch.Tensor) for value in checkpoint.values()):
+        return checkpoint, {}
+    keys = ", ".join(sorted(map(str, checkpoint))[:6]) or "none"
+    raise ValueError(f"{path}: not a generator checkpoint: no 'generator' entry (keys: {keys})")
 
 
 def load_models(checkpoints, device=None, include_bicubic=True, trained_weights=()):
@@ -331,7 +332,7 @@ def super_resolve_set(models, list_path, out_folder, max_images=None, tile_size=
         'paths': {model: Path of the written PNG}}``.
     """
     dataset = TestDataset(list_path)
-    count = len(dataset) if max_images is None else min(max_images, len(dataset))
+    count = dataset.count(max_images)
     out_folder = Path(out_folder)
     for index in tqdm(range(count), desc=out_folder.name, unit="image", disable=not progress):
         item = dataset[index]

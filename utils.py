@@ -153,27 +153,36 @@ def convert_image(img, source, target):
                          f"choose from {REPRESENTATIONS}")
     if source == target:
         return img
-
     if source in ("pil", "uint8"):
         array = _pil_to_rgb_array(img) if source == "pil" else as_rgb(img)
-        if target == "uint8":
-            return array
-        if target == "pil":
-            return Image.fromarray(array)
-        if target == "y":
-            return Y_OFFSET + array.astype(np.float64) @ np.array(Y_COEFFICIENTS)
-        if target == "ycbcr":
-            return YCBCR_OFFSET + array.astype(np.float64) @ YCBCR_MATRIX.T
-        unit = torch.from_numpy(array).permute(2, 0, 1).float().div(255.0)
-    else:  # a float tensor: bring it to [0, 1] first
-        unit = img
-        if source == "[-1, 1]":
-            unit = (img + 1.0) / 2.0
-        elif source == "imagenet":
-            unit = img * _imagenet_stats(img, IMAGENET_STD) + _imagenet_stats(img, IMAGENET_MEAN)
-        elif source == "lite":
-            unit = (img * 128.0 + 127.0) / 255.0
+        if target in ("uint8", "pil", "y", "ycbcr"):
+            return _from_array(array, target)
+        return _from_unit(torch.from_numpy(array).permute(2, 0, 1).float().div(255.0), target)
+    if target == "ycbcr":
+        raise ValueError(f"convert_image: target 'ycbcr' needs a pil or uint8 image, not {source!r}")
+    unit = img  # a float tensor: to [0, 1] first
+    if source == "[-1, 1]":
+        unit = (img + 1.0) / 2.0
+    elif source == "imagenet":
+        unit = img * _imagenet_stats(img, IMAGENET_STD) + _imagenet_stats(img, IMAGENET_MEAN)
+    elif source == "lite":
+        unit = (img * 128.0 + 127.0) / 255.0
+    return _from_unit(unit, target)
 
+
+def _from_array(array, target):
+    """A ``uint8`` ``HxWx3`` array as ``uint8``, ``pil``, ``y`` or ``ycbcr`` (numpy float64)."""
+    if target == "pil":
+        return Image.fromarray(array)
+    if target == "y":
+        return Y_OFFSET + array.astype(np.float64) @ np.array(Y_COEFFICIENTS)
+    if target == "ycbcr":
+        return YCBCR_OFFSET + array.astype(np.float64) @ YCBCR_MATRIX.T
+    return array
+
+
+def _from_unit(unit, target):
+    """A float tensor in ``[0, 1]`` as ``target``: a tensor representation, ``y``, or (quantised) ``uint8``/``pil``."""
     if target == "[0, 1]":
         return unit
     if target == "[-1, 1]":
@@ -182,19 +191,14 @@ def convert_image(img, source, target):
         return (unit - _imagenet_stats(unit, IMAGENET_MEAN)) / _imagenet_stats(unit, IMAGENET_STD)
     if target == "lite":
         return (unit * 255.0 - 127.0) / 128.0
-    if target == "ycbcr":
-        raise ValueError(f"convert_image: target 'ycbcr' needs a pil or uint8 image, not {source!r}")
     if target == "y":
         weights = torch.tensor(Y_COEFFICIENTS, dtype=unit.dtype, device=unit.device).view(3, 1, 1)
         return Y_OFFSET + (unit * 255.0 * weights).sum(dim=-3)
     # target uint8 or pil: quantise as if saved to a PNG file
-    array = (unit.detach().float().clamp(0, 1) * 255.0).round().to(torch.uint8).cpu()
-    array = array.movedim(-3, -1).numpy()
-    if target == "uint8":
-        return array
-    if array.ndim != 3:
+    array = (unit.detach().float().clamp(0, 1) * 255.0).round().to(torch.uint8).cpu().movedim(-3, -1).numpy()
+    if target == "pil" and array.ndim != 3:
         raise ValueError(f"convert_image: target 'pil' needs one image, got shape {tuple(unit.shape)}")
-    return Image.fromarray(array)
+    return _from_array(array, target) if target == "pil" else array
 
 
 def as_rgb(array):

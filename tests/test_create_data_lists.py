@@ -8,12 +8,12 @@ from PIL import Image
 from create_data_lists import (
     DataListError,
     main,
-    make_sample_data,
     scan_data_root,
     write_data_lists,
 )
 from datasets import CSV_COLUMNS, read_data_list
 from imresize import imresize
+from sample_data import make_sample_data
 from utils import load_image, modcrop, save_image
 
 STANDARD_COUNTS = {"Set5": 5, "Set14": 14, "B100": 100, "Urban100": 100}
