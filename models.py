@@ -13,7 +13,7 @@ import torchvision
 from torch import nn
 from torch.nn import functional as F
 
-from utils import convert_image
+from utils import IMAGENET_MEAN, IMAGENET_STD, convert_image
 
 
 # ----------------------------------------------------------------------------------------------
@@ -175,6 +175,10 @@ class TruncatedVGG19(nn.Module):
         if weights != "random":
             features.load_state_dict(_vgg19_features_state_dict(weights))
         self.features = features[:vgg19_features_end(i, j)]
+        # the "imagenet" representation of utils.convert_image, its statistics kept as buffers: they move with the
+        # module once, not copied to the GPU at every call
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)
         self.eval()
 
@@ -182,7 +186,7 @@ class TruncatedVGG19(nn.Module):
         return super().train(False)  # frozen: batch statistics or dropout never apply
 
     def forward(self, images):
-        return self.features(convert_image(images, "[-1, 1]", "imagenet"))
+        return self.features(((images + 1) / 2 - self.mean) / self.std)
 
 
 def _vgg19_features():

@@ -150,7 +150,8 @@ SETTINGS = {
     # machinery
     "device": ("auto", DEVICE, "auto: CUDA when available, else the CPU"),
     "amp": (True, FLAG, "mixed precision: fp16 on CUDA, bf16 on a CPU with bf16 instructions, else fp32"),
-    "channels_last": (True, FLAG, "channels_last memory layout (benchmarks/bench_training.py)"),
+    "channels_last": ("auto", choice("auto", True, False), "channels_last memory layout; auto: where measured to "
+                                                           "help (bf16 on a CPU; solver.memory_format)"),
     "sync_batch_norm": (True, FLAG, "under torchrun on CUDA, batch norms use the global batch's statistics"),
     "seed": (0, integer(0), "seeds the weights, the crops and every random draw of training"),
     "checkpoint_folder": ("checkpoints", TEXT, "<phase>_last.pth (to resume) and <phase>_best.pth"),

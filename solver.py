@@ -61,6 +61,18 @@ def amp_settings(config, device):
     return dtype, scaler
 
 
+def memory_format(config, device, amp_dtype):
+    """channels_last when ``config.channels_last`` is True; with "auto", only where it was measured to help
+    (benchmarks/bench_training.py): bf16 on a CPU (2.25x with autocast). Not in fp32 on an AVX2 CPU (SRResNet 7%
+    faster, SRGAN 6% slower), nor yet on CUDA, where PixelShuffle has no channels_last kernel (benchmarks/gpu_check.py
+    measures it)."""
+    if config.channels_last == "auto":
+        wanted = device.type == "cpu" and amp_dtype == torch.bfloat16
+    else:
+        wanted = config.channels_last
+    return torch.channels_last if wanted else torch.contiguous_format
+
+
 def model_settings(config):
     """The generator's constructor arguments from a config (also stored in checkpoints as ``config['model']``)."""
     return {"n_blocks": config.n_blocks, "channels": config.channels, "scale": config.scale,
@@ -84,8 +96,8 @@ class Trainer:
     def __init__(self, config, phase, device):
         self.config, self.phase, self.device = config, phase, device
         self.adversarial = phase != "srresnet"
-        self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
         self.amp_dtype, self.scaler = amp_settings(config, device)
+        self.memory_format = memory_format(config, device, self.amp_dtype)
         self.generator = Generator(**model_settings(config))
         if config.icnr_init:  # a G loaded from a checkpoint later (SRGAN, a resume) is not affected
             gan_options.icnr_(self.generator)
@@ -98,8 +110,9 @@ class Trainer:
                                         seed=config.seed).to(device)
         self.base_lrs = {"generator": config[f"{phase}_lr"],
                          **({"discriminator": config[f"{phase}_lr"] * config.d_lr_ratio} if self.adversarial else {})}
-        self.optimizers = {name: torch.optim.Adam(getattr(self, name).parameters(), lr=rate, betas=(config.beta1,
-                                                                                          config.beta2))
+        fused = device.type == "cuda"  # one kernel, and the fp16 scaler's inf check without a wait for the GPU
+        self.optimizers = {name: torch.optim.Adam(getattr(self, name).parameters(), lr=rate, fused=fused,
+                                                  betas=(config.beta1, config.beta2))
                            for name, rate in self.base_lrs.items()}
         self.schedulers = {name: torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: lr_factor(config, phase, e))
                            for name, optimizer in self.optimizers.items()}

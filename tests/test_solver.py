@@ -279,9 +279,25 @@ import sys
 import torch
 import torch.distributed as dist
 sys.path.insert(0, {REPO!r})
+import os
+import time
+
 import settings
+import solver
 import training
 config = settings.cpu_config(**{config!r})
+# the main process makes shared things (a download) first; the losses logged are the mean over the processes
+ddp = training.Distributed("cpu")
+marker = os.path.join({str(tmp_path)!r}, "made_by_rank_0")
+def make():
+    if ddp.is_main:
+        time.sleep(1.0)
+        open(marker, "w").close()
+    else:
+        assert os.path.exists(marker), "rank 1 ran before rank 0 had finished"
+    return ddp.rank
+assert ddp.main_first(make) == ddp.rank
+assert solver._mean_over_processes(torch.tensor([float(dist.get_rank())])).item() == 0.5
 for phase in ("srresnet", "srgan"):
     result = training.train(config, phase)
     # the ranks must end with the same weights: compare a checksum of every parameter

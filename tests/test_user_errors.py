@@ -148,3 +148,16 @@ def test_super_resolve_checks_its_output_folder_and_checkpoint_first(script, tmp
         return
     result = script("super_resolve.py", "--checkpoint", str(tiny_checkpoint), "photo.png", "--output-folder", "locked")
     assert_clean_error(result, 2, "locked: the output folder is not writable")
+
+
+def test_requirements_pin_a_torch_with_every_api_the_code_uses():
+    """requirements.txt asks for at least the torch release that introduced each API the trainer needs (a lower pin
+    installed torch 2.1, where building a Trainer failed)."""
+    import re
+
+    needs = {"torch.amp.GradScaler(device_type)": (2, 3), "Adam(fused=True) on CUDA": (2, 0),
+             "torch.nn.utils.parametrizations.spectral_norm": (1, 11)}
+    text = open(os.path.join(REPO, "requirements.txt")).read()
+    pinned = tuple(int(part) for part in re.search(r"^torch>=(\d+)\.(\d+)", text, re.MULTILINE).groups())
+    assert all(pinned >= version for version in needs.values()), (pinned, needs)
+    assert hasattr(torch.amp, "GradScaler") and torch.amp.GradScaler("cpu", enabled=False) is not None

@@ -1,0 +1,21 @@
+"""benchmarks/gpu_check.sh: its syntax, and its CPU side end to end (on a GPU it measures more; report.md 6)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_gpu_check_runs_its_cpu_side_and_writes_its_figures(tmp_path):
+    script = REPO / "benchmarks" / "gpu_check.sh"
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    env = dict(os.environ, OUT=str(tmp_path), PYTHON=sys.executable, CUDA_VISIBLE_DEVICES="")
+    run = subprocess.run(["bash", str(script)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    report = (tmp_path / "gpu_check.txt").read_text()
+    assert run.returncode == 0, run.stderr[-2000:]
+    for heading in ("== 1. tests", "== 2. bench_training.py --device cpu", "== 3. the paper profile"):
+        assert heading in report
+    assert "fp32, NCHW (baseline)" in report and "fp32, channels_last" in report
+    assert "host waits per step, srgan: 0.050" in report  # the losses are read once per 20 steps
+    assert "srresnet epoch 1/100" in report and "mean content loss of the first" in report
