@@ -31,7 +31,7 @@ from evaluation import evaluate_dataset
 from models import ContentLoss
 from niqe import load_pristine_model
 from solver import Trainer, model_settings
-from utils import generator_weights, get_device, load_checkpoint, run_main, save_checkpoint, write_csv
+from utils import generator_weights, get_device, load_checkpoint, read_csv, run_main, save_checkpoint, write_csv
 
 # What <phase>_best.pth keeps (<phase>_last.pth has everything needed to resume).
 BEST_KEYS = ("phase", "epoch", "config", "generator", "generator_ema", "history", "best_psnr")
@@ -191,7 +191,7 @@ def _check_same_settings(saved, config, phase, path, epoch):
     rows = [{"after_epoch": epoch, "setting": key, "old": json.dumps(old), "new": json.dumps(new)}
             for key, (old, new) in changes.items()]
     log = os.path.join(config.log_folder, f"{phase}_setting_changes.csv")
-    write_csv(log, _read_rows(log) + rows, ("after_epoch", "setting", "old", "new"))
+    write_csv(log, read_csv(log) + rows, ("after_epoch", "setting", "old", "new"))
     print(f"Continuing {path} with changed settings ({listed}); recorded in {log}")
 
 
@@ -308,13 +308,6 @@ def _logged_epoch(row):
         return int(row["epoch"]) if None not in row.values() else math.inf
     except (KeyError, TypeError, ValueError):
         return math.inf
-
-
-def _read_rows(path):
-    if not os.path.exists(path):
-        return []
-    with open(path, newline="") as file:
-        return list(csv.DictReader(file))
 
 
 # ----------------------------------------------------------------------------------------------
