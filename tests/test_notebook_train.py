@@ -1,11 +1,13 @@
-"""train.ipynb runs end to end, headless, with papermill parameters (a tiny configuration)."""
+"""train.ipynb runs end to end, headless, with papermill parameters (a tiny configuration); rerun with a changed
+setting, it refuses to resume, naming the change and the two ways on, and the switch continues and logs it."""
 import json
 import os
 import shutil
 
 import papermill
+import pytest
 
-from utils import load_checkpoint
+from utils import load_checkpoint, read_csv
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -22,15 +24,35 @@ def test_train_notebook_executes_both_phases(shared_data, tmp_path, monkeypatch)
                      patches_per_image=4, batch_size=4, num_workers=0, srresnet_epochs=1, srgan_epochs=1,
                      srgan_lr_decay_epochs=[], val_max_images=1, progress=False)
     out = tmp_path / "train.out.ipynb"
-    papermill.execute_notebook(
-        os.path.join(REPO, "train.ipynb"), str(out), cwd=str(tmp_path), kernel_name="python3", progress_bar=False,
-        parameters=dict(profile="cpu", data_root=str(root), lists_folder=str(tmp_path / "lists"),
-                        test_sets=["Set5"], val_images=2, checkpoint_folder=str(tmp_path / "checkpoints"),
-                        log_folder=str(tmp_path / "logs"), results_folder=str(tmp_path / "results"),
-                        overrides=overrides))
+
+    def run_notebook(**changes):
+        papermill.execute_notebook(
+            os.path.join(REPO, "train.ipynb"), str(out), cwd=str(tmp_path), kernel_name="python3",
+            progress_bar=False,
+            parameters=dict(profile="cpu", data_root=str(root), lists_folder=str(tmp_path / "lists"),
+                            test_sets=["Set5"], val_images=2, checkpoint_folder=str(tmp_path / "checkpoints"),
+                            log_folder=str(tmp_path / "logs"), results_folder=str(tmp_path / "results"),
+                            overrides={**overrides, **changes}))
+
+    run_notebook()
     assert load_checkpoint(tmp_path / "checkpoints" / "srresnet_best.pth")["epoch"] == 1
     assert load_checkpoint(tmp_path / "checkpoints" / "srgan_last.pth")["phase"] == "srgan"
     assert sorted(os.listdir(tmp_path / "lists")) == ["Set5.csv", "train.csv", "val.csv"]
     assert (tmp_path / "results" / "training_curves.png").stat().st_size > 10_000
     cells = json.loads(out.read_text())["cells"]
     assert not [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+    # The student changes the learning rate and reruns: refused, nothing trained, nothing overwritten.
+    before = (tmp_path / "checkpoints" / "srresnet_last.pth").read_bytes()
+    with pytest.raises(papermill.PapermillExecutionError) as refused:
+        run_notebook(srresnet_lr=3e-4)
+    message = refused.value.evalue
+    assert "srresnet_lr 0.0001 -> 0.0003" in message
+    assert "checkpoint_folder" in message and "allow_changed_settings=True" in message
+    assert (tmp_path / "checkpoints" / "srresnet_last.pth").read_bytes() == before
+
+    # The switch: one more epoch with the new rate, the change logged with the epoch it followed.
+    run_notebook(srresnet_lr=3e-4, srresnet_epochs=2, allow_changed_settings=True)
+    assert load_checkpoint(tmp_path / "checkpoints" / "srresnet_last.pth")["epoch"] == 2
+    assert read_csv(tmp_path / "logs" / "srresnet_setting_changes.csv") == [
+        {"after_epoch": "1", "setting": "srresnet_lr", "old": "0.0001", "new": "0.0003"}]
