@@ -63,9 +63,10 @@ def plot_training_curves(log_folder, phases=tuple(PHASE_TITLES)):
         _plot_validation(row[3], epochs)
         for axis in row[1:3]:
             axis.set_visible(bool(adversarial))
-        for axis in row:
+        for axis in row[:3]:
             if axis.get_legend_handles_labels()[0]:
                 axis.legend(fontsize=8)
+        for axis in row:
             axis.grid(alpha=0.3)
     return figure
 
@@ -75,19 +76,25 @@ LABELS = {"loss_g": "G: total", "adversarial": "G: adversarial (-log D(SR))", "l
 
 
 def _plot_validation(axis, epochs):
-    """Validation PSNR after each epoch (left axis) and the perceptual scores that were logged (right axis)."""
+    """Validation PSNR after each epoch (left axis) and the perceptual scores that were logged (right axis), in one
+    legend."""
     updates = np.cumsum([int(r["iterations"]) for r in epochs])
     axis.plot(updates, [float(r["val_psnr"]) for r in epochs], "o-", color="black", label="PSNR (dB)")
     axis.set(title="validation (held-out images)", xlabel="update", ylabel="PSNR (dB)")
     other = axis.twinx()
+    logged = []
     for score in SCORES[2:]:
         values = [float(r.get(f"val_{score}", "nan") or "nan") for r in epochs]
         if np.isfinite(values).any() and len(epochs) > 0:
             other.plot(updates, values, ".--", label=score)
-    if other.get_legend_handles_labels()[0]:
-        other.legend(fontsize=7, loc="lower right")
-        other.set_ylabel("grid, texture (HR = 1); added (grey levels); NIQE")
+            logged.append(score)
+    if logged:
+        handles, labels = axis.get_legend_handles_labels()
+        more, more_labels = other.get_legend_handles_labels()
+        other.legend(handles + more, labels + more_labels, fontsize=7, loc="best")
+        other.set_ylabel(", ".join(logged))
     else:
+        axis.legend(fontsize=8)
         other.set_visible(False)
 
 
