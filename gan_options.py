@@ -1,7 +1,7 @@
 """The experimental options of the adversarial phases: everything the paper's update does not do, in one place.
 
 Each is chosen by a setting (``settings.py``), off in the paper profile, and used by ``solver.Trainer`` through one
-hook; the measured effect is report.md's (section 4c: single-seed screening runs of 280 to 1,120 updates from one
+hook; the measured effect is report_appendix.md's (A6: single-seed screening runs of 280 to 1,120 updates from one
 SRResNet, SRGAN-MSE; "grid" is the grid score on the held-out images, 1 = the HR's):
 
 =========================== ================================================ ==========================================

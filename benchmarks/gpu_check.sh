@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The checks of the CUDA path, in one run of under 10 minutes on a lent GPU; figures go to $OUT/gpu_check.txt
-# (report.md section 6 quotes that file). Usage, from the repository root:
+# (report_appendix.md A8 quotes that file). Usage, from the repository root:
 #     OUT=/tmp/out bash benchmarks/gpu_check.sh          # PYTHON=... to choose the interpreter
 # Steps: 1. the CUDA tests (tests/test_cuda.py) and the trainer's tests; 2. bench_training.py on CUDA: fp16 AMP on/off
 # x channels_last on/off, updates per second side by side, and the host waits per step; 3. about 4 minutes of the

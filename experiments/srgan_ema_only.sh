@@ -4,7 +4,7 @@
 # The reported SRGAN (issue 12): SRGAN-MSE (cpu profile) from the reported SRResNet (issue 11's srresnet_best.pth,
 # experiments/srresnet.sh), 18 epochs x 280 = 5,040 adversarial updates, the paper's schedule shape: 1e-4 for
 # epochs 1-9, 1e-5 for 10-18. One option, chosen on the held-out images by the experiments of
-# results/logs/gan_choices/ (report.md, section 4c): ema_decay=0.999, the only change that kept the grid down at
+# results/logs/gan_choices/ (report_appendix.md, A6): ema_decay=0.999, the only change that kept the grid down at
 # the experiments' budget. The checkpoints hold G and its moving average, so both are compared on the held-out
 # images at the end. Resumes from checkpoints/srgan_last.pth when run again.
 # Usage: RUN_DIR=<work tree of commit fb914af (its options) or later, with data_lists/> INIT=<srresnet_best.pth> experiments/srgan_ema_only.sh

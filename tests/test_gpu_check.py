@@ -1,4 +1,4 @@
-"""benchmarks/gpu_check.sh: its syntax, and its CPU side end to end (on a GPU it measures more; report.md 6)."""
+"""benchmarks/gpu_check.sh: its syntax, and its CPU side end to end (on a GPU it measures more; appendix A8)."""
 import os
 import subprocess
 import sys

@@ -14,6 +14,7 @@ RESULTS = os.path.join(REPO, "results", "metrics.csv")
 # Tables of earlier models, kept beside their logs when a model was retrained (report.md cites them as such)
 ARCHIVED = sorted(glob.glob(os.path.join(REPO, "results", "logs", "*", "metrics.csv")))
 REPORT = os.path.join(REPO, "report.md")
+APPENDIX = os.path.join(REPO, "report_appendix.md")
 PAIR = re.compile(r"\b\d{2}\.\d{2} / 0\.\d{4}\b")  # a "PSNR / SSIM" cell as format_psnr_ssim writes it
 
 
@@ -36,25 +37,50 @@ def test_committed_bicubic_rows_match_the_reference():
         "DIV2K-valid": 0, "Set5": 5, "Set14": 14, "B100": 100, "Urban100": 100}
 
 
+def _read(path):
+    with open(path, encoding="utf-8") as file:
+        return file.read()
+
+
 def test_every_metric_in_the_report_is_a_committed_or_published_number():
-    """report.md's 'PSNR / SSIM' pairs come from results/metrics.csv, an archived table of an earlier model
-    (results/logs/*/metrics.csv) or the published tables, never by hand, and each model's row of the results
-    table holds that model's numbers of results/metrics.csv in the CSV's set order."""
+    """The 'PSNR / SSIM' pairs of report.md and its appendix come from results/metrics.csv, an archived table of an
+    earlier model (results/logs/*/metrics.csv) or the published tables, never by hand, and each model's row of the
+    report's results table holds that model's numbers of results/metrics.csv in the CSV's set order."""
     measured = {}  # model -> [pair per set, in the CSV's order]
     for row in _measured_rows():
         measured.setdefault(row["model"], []).append(format_psnr_ssim(float(row["psnr"]), float(row["ssim"])))
     published = {format_psnr_ssim(psnr, ssim) for table in (*PAPER_X4.values(), PUBLISHED_BICUBIC_X4)
                  for psnr, ssim in table.values()}
-    with open(REPORT, encoding="utf-8") as file:
-        report = file.read()
-    cited = set(PAIR.findall(report))
+    report = _read(REPORT)
+    cited = set(PAIR.findall(report)) | set(PAIR.findall(_read(APPENDIX)))
     ours = {pair for pairs in measured.values() for pair in pairs}
     ours |= {format_psnr_ssim(float(row["psnr"]), float(row["ssim"])) for path in ARCHIVED
              for row in _measured_rows(path)}
     unknown = sorted(cited - ours - published)
-    assert not unknown, f"numbers in report.md that are in no table: {unknown}"
+    assert not unknown, f"numbers in report.md or its appendix that are in no table: {unknown}"
 
     table_rows = [line for line in report.splitlines() if line.startswith("|")]
     for model, pairs in measured.items():
         rows = [PAIR.findall(line) for line in table_rows if pairs[0] in line]
         assert pairs in rows, f"report.md has no table row with {model}'s numbers {pairs} (found {rows})"
+
+
+def test_the_report_has_the_assignments_five_parts_in_order_in_at_most_3500_words():
+    """The hand-in report: results, the best settings, how G and D are trained, the Set5 images, what was tried
+    (the assignment's parts), then what is weak; the rest is in the appendix, which the report links."""
+    report = _read(REPORT)
+    headings = re.findall(r"^## (.+)$", report, flags=re.MULTILINE)
+    assert [heading.split(".")[0] for heading in headings[:6]] == ["1", "2", "3", "4", "5", "6"], headings
+    for number, words in zip(range(5), ("results", "settings", "trained", "set5", "tried")):
+        assert words in headings[number].lower(), (words, headings[number])
+    assert len(report.split()) <= 3500
+    assert "(report_appendix.md)" in report
+
+
+@pytest.mark.parametrize("path", [REPORT, APPENDIX])
+def test_every_picture_and_link_of_the_report_exists(path):
+    targets = re.findall(r"\]\(([^)#]+)\)", _read(path))
+    assert targets
+    missing = [target for target in targets if not target.startswith("http")
+               and not os.path.exists(os.path.join(REPO, target))]
+    assert not missing, f"{os.path.basename(path)} links to files that do not exist: {missing}"
