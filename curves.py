@@ -3,7 +3,8 @@ losses of every update) and ``<phase>_epochs.csv`` (per epoch: the mean losses, 
 images). The logs hold a phase's whole history across sittings, so the curves do too.
 
 Every figure is a ``matplotlib.figure.Figure`` made without pyplot (a notebook displays it; ``figures.save_figure``
-writes it). Public functions: ``plot_training_curves``, ``plot_validation_curves``.
+writes it). Public functions: ``plot_training_curves``, ``plot_validation_curves``, and ``epochs_table`` (the epochs
+log as a Markdown table).
 """
 import os
 
@@ -69,6 +70,33 @@ def plot_training_curves(log_folder, phases=tuple(PHASE_TITLES)):
         for axis in row:
             axis.grid(alpha=0.3)
     return figure
+
+
+# The columns of an epochs log that epochs_table shows, in order, with their heading and format.
+EPOCH_COLUMNS = {"epoch": ("epoch", "{:.0f}"), "lr": ("lr", "{:.0e}"), "content": ("content", "{:.5f}"),
+                 "loss_d": ("D: BCE", "{:.3f}"), "adversarial": ("G: -log D(SR)", "{:.2f}"),
+                 "d_real": ("D(HR)", "{:.2f}"), "d_fake": ("D(SR)", "{:.2f}"), "periodic": ("periodic", "{:.5f}"),
+                 "seconds": ("s", "{:.0f}"), "val_psnr": ("val PSNR", "{:.2f}"), "val_ssim": ("val SSIM", "{:.4f}"),
+                 **{f"val_{score}": (f"val {score}", "{:.2f}") for score in SCORES[2:]}}
+
+
+def epochs_table(log_folder, phase):
+    """``<log_folder>/<phase>_epochs.csv``, every epoch of the phase's whole history, as a Markdown table: the
+    learning rate, the mean losses of the epoch (D's and G's in the adversarial phases), its training seconds and
+    the validation on the held-out images (PSNR dB, SSIM, and the perceptual scores that were logged). Returns
+    ``""`` when the phase has no log."""
+    rows = read_csv(os.path.join(log_folder, f"{phase}_epochs.csv"))
+    if not rows:
+        return ""
+    shown = [key for key in EPOCH_COLUMNS if key in rows[0] and any(row[key] not in ("", "nan") for row in rows)]
+
+    def cell(row, key):
+        text = row[key]
+        return EPOCH_COLUMNS[key][1].format(float(text)) if text not in ("", "nan") else "-"
+
+    lines = ["| " + " | ".join(EPOCH_COLUMNS[key][0] for key in shown) + " |", "|" + "---|" * len(shown)]
+    lines += ["| " + " | ".join(cell(row, key) for key in shown) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 LABELS = {"loss_g": "G: total", "adversarial": "G: adversarial (-log D(SR))", "loss_d": "D: BCE",

@@ -49,3 +49,15 @@ def test_plot_validation_curves_puts_each_run_on_hours_of_training(tmp_path):
     (tmp_path / "iterations.csv").write_text("content\n0.1\n")
     with pytest.raises(ValueError, match="iterations.csv: not an epochs log"):
         curves.plot_validation_curves({"wrong file": tmp_path / "iterations.csv"})
+
+
+def test_epochs_table_shows_every_epoch_of_the_log(tmp_path):
+    assert curves.epochs_table(tmp_path, "srgan") == ""
+    _write_log(tmp_path / "srgan_epochs.csv", ("epoch", "loss_d", "content", "adversarial", "d_real", "d_fake",
+                                               "seconds", "iterations", "lr", "val_psnr", "val_grid", "val_niqe"),
+               [(1, 0.678, 0.013664, 3.84, 0.806, 0.187, 423.0, 280, 1e-4, 30.94015, 1.3456, ""),
+                (2, 0.403, 0.015170, 5.10, 0.899, 0.107, 202.0, 280, 1e-5, 30.87441, 1.1359, "")])
+    lines = curves.epochs_table(tmp_path, "srgan").splitlines()
+    assert lines[0] == "| epoch | lr | content | D: BCE | G: -log D(SR) | D(HR) | D(SR) | s | val PSNR | val grid |"
+    assert lines[2:] == ["| 1 | 1e-04 | 0.01366 | 0.678 | 3.84 | 0.81 | 0.19 | 423 | 30.94 | 1.35 |",
+                         "| 2 | 1e-05 | 0.01517 | 0.403 | 5.10 | 0.90 | 0.11 | 202 | 30.87 | 1.14 |"]

@@ -32,15 +32,19 @@ def test_train_notebook_executes_both_phases(shared_data, tmp_path, monkeypatch)
             parameters=dict(profile="cpu", data_root=str(root), lists_folder=str(tmp_path / "lists"),
                             test_sets=["Set5"], val_images=2, checkpoint_folder=str(tmp_path / "checkpoints"),
                             log_folder=str(tmp_path / "logs"), results_folder=str(tmp_path / "results"),
-                            overrides={**overrides, **changes}))
+                            overrides={**overrides, **changes}, phase_overrides={"srresnet": {"augment": True}}))
 
     run_notebook()
     assert load_checkpoint(tmp_path / "checkpoints" / "srresnet_best.pth")["epoch"] == 1
     assert load_checkpoint(tmp_path / "checkpoints" / "srgan_last.pth")["phase"] == "srgan"
+    assert load_checkpoint(tmp_path / "checkpoints" / "srresnet_last.pth")["config"]["augment"]  # phase 1 only
+    assert not load_checkpoint(tmp_path / "checkpoints" / "srgan_last.pth")["config"]["augment"]
     assert sorted(os.listdir(tmp_path / "lists")) == ["Set5.csv", "train.csv", "val.csv"]
     assert (tmp_path / "results" / "training_curves.png").stat().st_size > 10_000
     cells = json.loads(out.read_text())["cells"]
     assert not [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    shown = "".join("".join(o.get("data", {}).get("text/markdown", "")) for c in cells for o in c.get("outputs", []))
+    assert "| epoch | lr | content |" in shown and "D(HR)" in shown  # each phase's epochs table
 
     # The student changes the learning rate and reruns: refused, nothing trained, nothing overwritten.
     before = (tmp_path / "checkpoints" / "srresnet_last.pth").read_bytes()
