@@ -6,7 +6,7 @@
 # (SRGAN_NIQE_MODEL: the authors' pristine model, ../shared/niqe here). Each feature loss's scale is the one
 # experiments/feature_scale.py measured on the same SRResNet and held-out images (logs/feature_scales.csv; it is
 # run first when that file is missing). Run from a work tree of a fixed commit, with data_lists/ made from the
-# shared images; resumes when run again (a finished run says so and is skipped).
+# shared images; resumes when run again (a finished run says so and is skipped). Ends with perceptual_summarize.py.
 #     RUN_DIR=/work/runs/perceptual INIT=/work/runs/srresnet/checkpoints/srresnet_best.pth bash experiments/perceptual.sh
 set -euo pipefail
 cd "${RUN_DIR:-.}"
@@ -31,3 +31,5 @@ run mse content_loss=mse
 run lite0_stage5 content_loss=lite0_stage5 feature_scale="$(scale lite0_stage5)"
 run lite0_stage3 content_loss=lite0_stage3 feature_scale="$(scale lite0_stage3)"
 run vgg54_random content_loss=vgg54 vgg_weights=random feature_scale="$(scale 'vgg54 (random weights)')"
+# The table and crops to choose from, on the held-out images (logs/summary/).
+"$python" experiments/perceptual_summarize.py "$init" mse lite0_stage5 lite0_stage3 vgg54_random
