@@ -9,7 +9,12 @@ Writes, in ``logs/summary/``:
   the HR images themselves (their NIQE), on ``data_lists/val.csv``;
 - ``crops/compare_<image>.png``: the start and each run on every held-out image, with the most detailed region
   enlarged, to look at before choosing.
-NIQE's pristine model: ``$SRGAN_NIQE_MODEL`` (``niqe.load_pristine_model``).
+NIQE's pristine model: ``$SRGAN_NIQE_MODEL`` (``niqe.load_pristine_model``). Bicubic is scored too.
+
+How the content loss is chosen (fixed before the runs, 2026-11-30): among the runs whose held-out PSNR is at most
+2.5 dB below the start's (the distortion budget), the lowest NIQE, provided its added chroma energy (colour
+speckle) is not above the MSE run's and its crops show no mesh or speckle where the HR is plain; NIQE alone never
+decides (noise lowers it). If no feature loss beats MSE so, MSE stays.
 """
 import sys
 from pathlib import Path
@@ -26,7 +31,7 @@ def main(start_checkpoint, names):
     runs = Path("runs")
     names = names or sorted(path.name for path in runs.iterdir() if (path / "srgan_last.pth").is_file())
     models = load_models({"start": start_checkpoint, **{name: runs / name / "srgan_last.pth" for name in names}},
-                         include_bicubic=False)
+                         include_bicubic=True)
     out = Path("logs") / "summary"
     summaries = evaluate_all(models, "data_lists", datasets=("val",), results_folder=out, progress=False,
                              niqe_model=load_pristine_model())
