@@ -30,9 +30,10 @@ def _updates(rows):
 
 
 def _plot_smoothed(axis, x, values, label):
-    """Each value faint, and their running mean over 1/50 of the points."""
+    """Each value faint (fainter the more there are, so that thousands of updates do not paint a solid band), and
+    their running mean over 1/50 of the points."""
     window = max(1, len(values) // 50)
-    line, = axis.plot(x, values, alpha=0.2, linewidth=0.7)
+    line, = axis.plot(x, values, alpha=min(0.2, max(0.03, 100 / len(values))), linewidth=0.7)
     axis.plot(x[window - 1:], np.convolve(values, np.ones(window) / window, mode="valid"), color=line.get_color(),
               label=label)
 
@@ -47,27 +48,31 @@ def plot_training_curves(log_folder, phases=tuple(PHASE_TITLES)):
     logged = [entry for entry in logged if entry[1] and entry[2]]
     if not logged:
         return None
-    figure = Figure(figsize=(16, 3.4 * len(logged)), layout="constrained")
-    axes = figure.subplots(len(logged), 4, squeeze=False)
+    adversarial = {phase: [name for name in STEP_LOSSES["adversarial"] if name in iterations[0] and name != "content"]
+                   for phase, iterations, _ in logged}
+    columns = 4 if any(adversarial.values()) else 2  # a phase-1 row: content loss, validation
+    figure = Figure(figsize=(4 * columns, 3.4 * len(logged)), layout="constrained")
+    axes = figure.subplots(len(logged), columns, squeeze=False)
     for (phase, iterations, epochs), row in zip(logged, axes):
         x = _updates(iterations)
-        columns = iterations[0].keys()
         _plot_smoothed(row[0], x, [float(r["content"]) for r in iterations], "content")
         row[0].set(title=f"{PHASE_TITLES.get(phase, phase)}: content loss", xlabel="update", yscale="log")
-        adversarial = [name for name in STEP_LOSSES["adversarial"] if name in columns and name != "content"]
-        for name, axis in (("loss_g", row[1]), ("adversarial", row[1]), ("loss_d", row[1]),
-                           ("d_real", row[2]), ("d_fake", row[2])):
-            if name in adversarial:
-                _plot_smoothed(axis, x, [float(r[name]) for r in iterations], LABELS[name])
-        row[1].set(title="G's and D's losses", xlabel="update")
-        row[2].set(title="D's mean output (1 = real)", xlabel="update", ylim=(0, 1))
-        _plot_validation(row[3], epochs)
-        for axis in row[1:3]:
-            axis.set_visible(bool(adversarial))
-        for axis in row[:3]:
-            if axis.get_legend_handles_labels()[0]:
-                axis.legend(fontsize=8)
-        for axis in row:
+        if adversarial[phase]:
+            for name, axis in (("loss_g", row[1]), ("adversarial", row[1]), ("loss_d", row[1]),
+                               ("d_real", row[2]), ("d_fake", row[2])):
+                if name in adversarial[phase]:
+                    _plot_smoothed(axis, x, [float(r[name]) for r in iterations], LABELS[name])
+            row[1].set(title="G's and D's losses", xlabel="update")
+            row[2].set(title="D's mean output (1 = real)", xlabel="update", ylim=(0, 1))
+            shown = row
+        else:
+            shown = [row[0], row[1]]
+            for axis in row[2:]:
+                axis.set_visible(False)
+        _plot_validation(shown[-1], epochs)
+        for axis in shown[:-1]:
+            axis.legend(fontsize=8)
+        for axis in shown:
             axis.grid(alpha=0.3)
     return figure
 
@@ -119,7 +124,8 @@ def _plot_validation(axis, epochs):
     if logged:
         handles, labels = axis.get_legend_handles_labels()
         more, more_labels = other.get_legend_handles_labels()
-        other.legend(handles + more, labels + more_labels, fontsize=7, loc="best")
+        other.legend(handles + more, labels + more_labels, fontsize=7, loc="upper center",  # below the panel:
+                     ncol=len(labels) + len(logged), bbox_to_anchor=(0.5, -0.22))  # no point hidden on either axis
         other.set_ylabel(", ".join(logged))
     else:
         axis.legend(fontsize=8)
