@@ -16,6 +16,8 @@ from solver import STEP_LOSSES
 from utils import read_csv
 
 PHASE_TITLES = {"srresnet": "SRResNet", "srgan": "SRGAN", "baseline": "GAN from scratch"}
+LABELS = {"loss_g": "G: total", "adversarial": "G: adversarial (-log D(SR))", "loss_d": "D: BCE",
+          "d_real": "D(HR)", "d_fake": "D(SR)"}
 
 
 def _updates(rows):
@@ -65,9 +67,9 @@ def plot_training_curves(log_folder, phases=tuple(PHASE_TITLES)):
             row[1].set(title="G's and D's losses", xlabel="update")
             row[2].set(title="D's mean output (1 = real)", xlabel="update", ylim=(0, 1))
             shown = row
-        else:
-            shown = [row[0], row[1]]
-            for axis in row[2:]:
+        else:  # content loss, then validation in the last column, under the adversarial phases' validation
+            shown = [row[0], row[-1]]
+            for axis in row[1:-1]:
                 axis.set_visible(False)
         _plot_validation(shown[-1], epochs)
         for axis in shown[:-1]:
@@ -78,8 +80,9 @@ def plot_training_curves(log_folder, phases=tuple(PHASE_TITLES)):
 
 
 # The columns of an epochs log that epochs_table shows, in order, with their heading and format.
-EPOCH_COLUMNS = {"epoch": ("epoch", "{:.0f}"), "lr": ("lr", "{:.0e}"), "content": ("content", "{:.5f}"),
-                 "loss_d": ("D: BCE", "{:.3f}"), "adversarial": ("G: -log D(SR)", "{:.2f}"),
+EPOCH_COLUMNS = {"epoch": ("epoch", "{:.0f}"), "lr": ("lr", "{:.2g}"), "content": ("content", "{:.5f}"),
+                 "loss_g": ("G: total", "{:.4f}"), "loss_d": ("D: BCE", "{:.3f}"),
+                 "adversarial": ("G: -log D(SR)", "{:.2f}"),
                  "d_real": ("D(HR)", "{:.2f}"), "d_fake": ("D(SR)", "{:.2f}"), "periodic": ("periodic", "{:.5f}"),
                  "seconds": ("s", "{:.0f}"), "val_psnr": ("val PSNR", "{:.2f}"), "val_ssim": ("val SSIM", "{:.4f}"),
                  **{f"val_{score}": (f"val {score}", "{:.2f}") for score in SCORES[2:]}}
@@ -87,25 +90,25 @@ EPOCH_COLUMNS = {"epoch": ("epoch", "{:.0f}"), "lr": ("lr", "{:.0e}"), "content"
 
 def epochs_table(log_folder, phase):
     """``<log_folder>/<phase>_epochs.csv``, every epoch of the phase's whole history, as a Markdown table: the
-    learning rate, the mean losses of the epoch (D's and G's in the adversarial phases), its training seconds and
-    the validation on the held-out images (PSNR dB, SSIM, and the perceptual scores that were logged). Returns
-    ``""`` when the phase has no log."""
+    learning rate, the mean losses of the epoch (the content loss; in the adversarial phases G's total and
+    adversarial losses, D's loss, D's mean outputs and the periodic error), its training seconds and the validation
+    on the held-out images (PSNR dB, SSIM, and the perceptual scores that were logged). An empty, NaN or missing
+    cell shows as ``-``. Returns ``""`` when the phase has no log."""
     rows = read_csv(os.path.join(log_folder, f"{phase}_epochs.csv"))
     if not rows:
         return ""
-    shown = [key for key in EPOCH_COLUMNS if key in rows[0] and any(row[key] not in ("", "nan") for row in rows)]
+    shown = [key for key in EPOCH_COLUMNS if key in rows[0] and any(row[key] not in (None, "", "nan") for row in rows)]
 
     def cell(row, key):
-        text = row[key]
-        return EPOCH_COLUMNS[key][1].format(float(text)) if text not in ("", "nan") else "-"
+        try:
+            value = float(row[key])
+        except (TypeError, ValueError):  # a short row (None) or an empty cell
+            return "-"
+        return EPOCH_COLUMNS[key][1].format(value) if np.isfinite(value) else "-"
 
     lines = ["| " + " | ".join(EPOCH_COLUMNS[key][0] for key in shown) + " |", "|" + "---|" * len(shown)]
     lines += ["| " + " | ".join(cell(row, key) for key in shown) + " |" for row in rows]
     return "\n".join(lines)
-
-
-LABELS = {"loss_g": "G: total", "adversarial": "G: adversarial (-log D(SR))", "loss_d": "D: BCE",
-          "d_real": "D(HR)", "d_fake": "D(SR)"}
 
 
 def _plot_validation(axis, epochs):
@@ -118,15 +121,15 @@ def _plot_validation(axis, epochs):
     logged = []
     for score in SCORES[2:]:
         values = [float(r.get(f"val_{score}", "nan") or "nan") for r in epochs]
-        if np.isfinite(values).any() and len(epochs) > 0:
+        if np.isfinite(values).any():
             other.plot(updates, values, ".--", label=score)
             logged.append(score)
     if logged:
         handles, labels = axis.get_legend_handles_labels()
         more, more_labels = other.get_legend_handles_labels()
         other.legend(handles + more, labels + more_labels, fontsize=7, loc="upper center",  # below the panel:
-                     ncol=len(labels) + len(logged), bbox_to_anchor=(0.5, -0.22))  # no point hidden on either axis
-        other.set_ylabel(", ".join(logged))
+                     ncol=min(3, len(labels) + len(logged)), bbox_to_anchor=(0.5, -0.22))  # hides no point
+        other.set_ylabel(", ".join(logged) if len(logged) <= 2 else "scores (see legend)")
     else:
         axis.legend(fontsize=8)
         other.set_visible(False)

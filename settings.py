@@ -195,6 +195,20 @@ def cpu_config(**overrides):
     return default_config(**{**CPU_PROFILE, **overrides})
 
 
+def phase_configs(profile="paper", overrides=None, phase_overrides=None):
+    """One checked config per phase (``PHASES``): the profile's settings (``"paper"``: ``default_config``, ``"cpu"``:
+    ``cpu_config``), then ``overrides`` (every phase), then ``phase_overrides[phase]`` (that phase only; it wins).
+    ``ValueError`` for an unknown profile or phase name, ``KeyError`` for an unknown setting."""
+    make = {"paper": default_config, "cpu": cpu_config}.get(profile)
+    if make is None:
+        raise ValueError(f"unknown profile {profile!r}: 'paper' or 'cpu'")
+    phase_overrides = phase_overrides or {}
+    unknown = set(phase_overrides) - set(PHASES)
+    if unknown:
+        raise ValueError(f"phase_overrides names no phase: {sorted(unknown)} (phases: {', '.join(PHASES)})")
+    return {phase: make(**{**(overrides or {}), **phase_overrides.get(phase, {})}) for phase in PHASES}
+
+
 def check_config(config):
     """Raise ``ValueError`` naming the first setting outside its rule (``SETTINGS``) or breaking a rule between
     settings."""

@@ -37,6 +37,19 @@ def test_adversarial_curves_show_both_losses_and_d_on_hr_and_sr(tmp_path):
     assert outputs.lines[1].get_ydata()[0] == pytest.approx(0.8)  # faint line of each, then its running mean
     twin = figure.axes[4]  # the right-hand axis of the validation panel: the perceptual scores that were logged
     assert [line.get_label() for line in twin.lines] == ["grid", "niqe"] and validation.lines[0].get_ydata()[0] == 29.5
+    assert [text.get_text() for text in twin.get_legend().get_texts()] == ["PSNR (dB)", "grid", "niqe"]  # one legend
+
+
+def test_a_phase_1_row_beside_adversarial_rows_keeps_validation_in_the_last_column(tmp_path):
+    _write_log(tmp_path / "srresnet_iterations.csv", ("epoch", "iteration", "content"), [(1, n, 0.02) for n in (1, 2)])
+    _write_log(tmp_path / "srresnet_epochs.csv", ("epoch", "iterations", "val_psnr"), [(1, 2, 28.0)])
+    columns = ("epoch", "iteration", "loss_d", "loss_g", "content", "adversarial", "d_real", "d_fake")
+    _write_log(tmp_path / "srgan_iterations.csv", columns, [(1, n, 1.2, 0.02, 0.01, 5.0, 0.8, 0.25) for n in (1, 2)])
+    _write_log(tmp_path / "srgan_epochs.csv", ("epoch", "iterations", "val_psnr"), [(1, 2, 27.0)])
+    figure = curves.plot_training_curves(tmp_path)
+    srresnet_row = figure.axes[:4]
+    assert [axis.get_visible() for axis in srresnet_row] == [True, False, False, True]
+    assert srresnet_row[3].get_title() == figure.axes[7].get_title() == "validation (held-out images)"
 
 
 def test_plot_validation_curves_puts_each_run_on_hours_of_training(tmp_path):
@@ -59,5 +72,8 @@ def test_epochs_table_shows_every_epoch_of_the_log(tmp_path):
                 (2, 0.403, 0.015170, 5.10, 0.899, 0.107, 202.0, 280, 1e-5, 30.87441, 1.1359, "")])
     lines = curves.epochs_table(tmp_path, "srgan").splitlines()
     assert lines[0] == "| epoch | lr | content | D: BCE | G: -log D(SR) | D(HR) | D(SR) | s | val PSNR | val grid |"
-    assert lines[2:] == ["| 1 | 1e-04 | 0.01366 | 0.678 | 3.84 | 0.81 | 0.19 | 423 | 30.94 | 1.35 |",
+    assert lines[2:] == ["| 1 | 0.0001 | 0.01366 | 0.678 | 3.84 | 0.81 | 0.19 | 423 | 30.94 | 1.35 |",
                          "| 2 | 1e-05 | 0.01517 | 0.403 | 5.10 | 0.90 | 0.11 | 202 | 30.87 | 1.14 |"]
+    with open(tmp_path / "srgan_epochs.csv", "a") as log:  # a row cut short, and a NaN
+        log.write("3,0.5,nan\n")  # epoch, loss_d, content (NaN), then nothing
+    assert curves.epochs_table(tmp_path, "srgan").splitlines()[-1] == "| 3 | - | - | 0.500 | - | - | - | - | - | - |"

@@ -43,17 +43,22 @@ def test_train_notebook_executes_both_phases(shared_data, tmp_path, monkeypatch)
     assert (tmp_path / "results" / "training_curves.png").stat().st_size > 10_000
     cells = json.loads(out.read_text())["cells"]
     assert not [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    shown = "".join("".join(o.get("data", {}).get("text/markdown", "")) for c in cells for o in c.get("outputs", []))
-    assert "| epoch | lr | content |" in shown and "D(HR)" in shown  # each phase's epochs table
+    def markdown_shown(phase):  # what the cell that trains the phase displays
+        cell = next(c for c in cells if f'training.train(configs["{phase}"]' in "".join(c["source"]))
+        return "".join("".join(o.get("data", {}).get("text/markdown", "")) for o in cell["outputs"])
+
+    assert markdown_shown("srresnet").startswith("| epoch | lr | content | s | val PSNR |")  # the whole history
+    assert "| D(HR) | D(SR) |" in markdown_shown("srgan")
 
     # The student changes the learning rate and reruns: refused, nothing trained, nothing overwritten.
-    before = (tmp_path / "checkpoints" / "srresnet_last.pth").read_bytes()
+    before = [(tmp_path / path).read_bytes() for path in ("checkpoints/srresnet_last.pth", "logs/srresnet_epochs.csv")]
     with pytest.raises(papermill.PapermillExecutionError) as refused:
         run_notebook(srresnet_lr=3e-4)
     message = refused.value.evalue
     assert "srresnet_lr 0.0001 -> 0.0003" in message
     assert "checkpoint_folder" in message and "allow_changed_settings=True" in message
-    assert (tmp_path / "checkpoints" / "srresnet_last.pth").read_bytes() == before
+    assert [(tmp_path / path).read_bytes() for path in ("checkpoints/srresnet_last.pth", "logs/srresnet_epochs.csv")
+            ] == before
 
     # The switch: one more epoch with the new rate, the change logged with the epoch it followed.
     run_notebook(srresnet_lr=3e-4, srresnet_epochs=2, allow_changed_settings=True)

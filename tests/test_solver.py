@@ -51,6 +51,18 @@ def test_default_config_is_the_papers():
         settings.default_config(batchsize=4)
 
 
+def test_phase_configs_layer_the_profile_every_phase_and_one_phase():
+    configs = settings.phase_configs("cpu", {"batch_size": 8, "augment": False}, {"srresnet": {"augment": True}})
+    assert list(configs) == list(settings.PHASES)
+    assert configs["srresnet"].augment and not configs["srgan"].augment and not configs["baseline"].augment
+    assert {config.batch_size for config in configs.values()} == {8}
+    assert configs["srgan"].ema_decay == settings.cpu_config().ema_decay != settings.default_config().ema_decay
+    with pytest.raises(ValueError, match="srresnt"):
+        settings.phase_configs("cpu", {}, {"srresnt": {"augment": True}})
+    with pytest.raises(ValueError, match="laptop"):
+        settings.phase_configs("laptop")
+
+
 def test_training_lowers_the_loss_on_real_patches(tiny_root):
     result = training.train(tiny_config(tiny_root, "falls", srresnet_epochs=10, srresnet_lr=1e-3), "srresnet")
     losses = [epoch["content"] for epoch in result["history"]]
