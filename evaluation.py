@@ -26,8 +26,8 @@ from utils import DEFAULT_TEST_SETS, SCALE, atomic_path, write_csv
 SCORES = ("psnr", "ssim", "grid", "texture", "niqe", "added", "added_chroma")
 METRICS_COLUMNS = ("model", "dataset", "psnr", "ssim", "images", "grid", "texture", "niqe", "added", "added_chroma")
 PER_IMAGE_COLUMNS = ("name", "psnr", "ssim", "seconds", "grid", "texture", "niqe", "added", "added_chroma")
-DISPLAY_NAMES = {"bicubic": "Bicubic", "srresnet": "SRResNet", "srgan": "SRGAN", "baseline": "GAN from scratch",
-                 "lr": "LR", "hr": "HR"}
+DISPLAY_NAMES = {"bicubic": "Bicubic", "srresnet": "SRResNet", "srgan": "SRGAN", "srgan_mse": "SRGAN-MSE",
+                 "baseline": "GAN from scratch", "lr": "LR", "hr": "HR"}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -45,21 +45,21 @@ def test_test_notebook(tmp_path, eval_lists, tiny_checkpoint, shared_data, niqe_
     results = tmp_path / "results"
     executed = _execute("test.ipynb", tmp_path / "test_out.ipynb", {
         "srresnet_checkpoint": str(tiny_checkpoint), "srgan_checkpoint": str(tmp_path / "no_srgan.pth"),
-        "baseline_checkpoint": None,
+        "baseline_checkpoint": None, "extra_checkpoints": {"srgan_mse": str(tiny_checkpoint)},
         "lists_folder": str(eval_lists), "datasets": ["Set5", "Urban100"], "max_images": 2,
         "results_folder": str(results), "tile_size": None, "device": "cpu",
         "niqe_model": str(shared_data.parent / "niqe"), "progress": False})
     assert '"name": "stderr"' not in executed  # no progress-bar streams
     assert "srgan skipped" in executed and "baseline skipped" in executed and "Urban100 missing" in executed
-    assert "| Bicubic |" in executed and "| SRResNet |" in executed
+    assert "| Bicubic |" in executed and "| SRResNet |" in executed and "| SRGAN-MSE |" in executed
 
     with open(results / "metrics.csv", newline="") as file:
         reader = csv.DictReader(file)
         rows = {(row["model"], row["dataset"]): row for row in reader}
     assert reader.fieldnames == ["model", "dataset", "psnr", "ssim", "images", "grid", "texture", "niqe", "added",
                                  "added_chroma"]
-    assert set(rows) == {("bicubic", "Set5"), ("bicubic", "Urban100"), ("srresnet", "Set5"), ("srresnet", "Urban100"),
-                         ("hr", "Set5"), ("hr", "Urban100")}
+    assert set(rows) == {(model, dataset) for model in ("bicubic", "srresnet", "srgan_mse", "hr")
+                         for dataset in ("Set5", "Urban100")}
     assert float(rows["hr", "Set5"]["niqe"]) < float(rows["bicubic", "Set5"]["niqe"])  # blur: a worse NIQE
     assert rows["bicubic", "Set5"]["images"] == "2" and rows["srresnet", "Set5"]["images"] == "2"
     assert float(rows["bicubic", "Set5"]["psnr"]) > float(rows["srresnet", "Set5"]["psnr"])  # untrained model
@@ -73,13 +73,14 @@ def test_super_resolution_notebook(tmp_path, eval_lists, tiny_checkpoint):
     executed = _execute("super_resolution.ipynb", tmp_path / "sr_out.ipynb", {
         "image_path": None, "hr_path": None, "image_name": "butterfly",
         "srresnet_checkpoint": str(tiny_checkpoint), "srgan_checkpoint": str(tiny_checkpoint),
-        "baseline_checkpoint": str(tiny_checkpoint),
+        "baseline_checkpoint": str(tiny_checkpoint), "extra_checkpoints": {"srgan_mse": str(tiny_checkpoint)},
         "set5_list": str(eval_lists / "Set5.csv"), "results_folder": str(results), "zoom_box": [100, 100, 48, 64],
-        "max_images": 2, "tile_size": None, "device": "cpu"})
+        "max_images": 2, "tile_size": None, "device": "cpu", "progress": False})
+    assert '"name": "stderr"' not in executed  # no progress-bar streams
     assert executed.count('"image/png"') == 1 + 2  # the figures are shown: the chosen image, then two of Set5
     assert (results / "example_butterfly.png").is_file()
     for name, size in (("baby", 512), ("bird", 288)):
-        for model in ("bicubic", "srresnet", "srgan", "baseline"):
+        for model in ("bicubic", "srresnet", "srgan", "baseline", "srgan_mse"):
             assert load_image(results / "Set5" / model / f"{name}.png").shape == (size, size, 3)
         assert (results / "Set5" / f"compare_{name}.png").is_file()
     assert not (results / "Set5" / "compare_butterfly.png").exists()  # max_images = 2
