@@ -388,11 +388,11 @@ def main(argv=None):
         return 0
     try:
         overrides = settings.parse_settings(args.overrides)
-        config = (settings.cpu_config if args.profile == "cpu" else settings.default_config)(**overrides)
+        configs = settings.phase_configs(args.profile, overrides)
     except (ValueError, KeyError) as error:
         parser.error(error.args[0])
     for phase in (("srresnet", "srgan") if args.phase == "both" else (args.phase,)):
-        train(config, phase)
+        train(configs[phase], phase)
     if dist.is_initialized():
         dist.destroy_process_group()
     return 0
