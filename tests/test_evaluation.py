@@ -135,3 +135,27 @@ def test_compare_set_writes_the_images_and_one_figure_each(eval_lists, tmp_path)
     assert written[0]["images"] == {"bicubic": tmp_path / "Set5" / "bicubic" / "baby.png"}
     assert written[0]["figure"] == tmp_path / "Set5" / "compare_baby.png" and written[0]["figure"].is_file()
     assert load_image(written[0]["images"]["bicubic"]).shape == (512, 512, 3)
+
+
+def test_saved_images_are_scored_as_the_per_image_table_and_a_different_image_is_named(eval_lists, tmp_path):
+    """experiments/score_saved_images.py scores PNGs written by figures.compare_set exactly as test.ipynb scored the
+    model (same PSNR and SSIM), and refuses a saved image that is not the one the table scored."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("score_saved_images", evaluation.__file__.replace(
+        "evaluation.py", "experiments/score_saved_images.py"))
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    list_path, images = eval_lists / "Set5.csv", tmp_path / "Set5"
+    figures.compare_set({"bicubic": None}, list_path, images, progress=False)
+    evaluation.evaluate_dataset(None, list_path, "Set5", results_folder=tmp_path, progress=False)
+    rows = script.score_saved(images, list_path, None)
+    assert [row["name"] for row in rows] == ["baby", "bird", "butterfly", "head", "woman"]
+    script.check_against(rows, tmp_path / "per_image")
+    assert all(math.isnan(row["niqe"]) for row in rows)  # no pristine model given
+
+    bird = load_image(images / "bicubic" / "bird.png")
+    bird[50, 50] = 255 - bird[50, 50]
+    Image.fromarray(bird).save(images / "bicubic" / "bird.png")
+    with pytest.raises(ValueError, match="bicubic_Set5.csv: bird psnr"):
+        script.check_against(script.score_saved(images, list_path, None), tmp_path / "per_image")
