@@ -275,7 +275,8 @@ class _Run:
 
 class _CsvLog:
     """A CSV log: rows collected during an epoch are appended at its end. On resume, the rows of epochs
-    after the checkpoint's are dropped first (a partly written last line, from a crash, too)."""
+    after the checkpoint's are dropped first (a partly written last line, from a crash, too). A resume that logs
+    new columns (say ``val_niqe`` turned on) widens the header; the earlier rows leave them empty."""
 
     def __init__(self, path, keep_until_epoch):
         self.path, self.rows, self.columns = path, [], None
@@ -291,6 +292,13 @@ class _CsvLog:
 
     def flush(self):
         if not self.rows:
+            return
+        logged = dict.fromkeys(key for row in self.rows for key in row)
+        added = [key for key in logged if key not in (self.columns or [])]
+        if self.columns is not None and added:  # rewrite the file with the wider header
+            self.columns = list(self.columns) + added
+            write_csv(self.path, read_csv(self.path) + self.rows, self.columns)
+            self.rows = []
             return
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         with open(self.path, "a", newline="") as file:

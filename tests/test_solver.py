@@ -13,7 +13,7 @@ import solver
 import training
 from create_data_lists import write_data_lists
 from models import ContentLoss
-from utils import load_checkpoint, save_checkpoint
+from utils import load_checkpoint, read_csv, save_checkpoint
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = dict(n_blocks=2, channels=16, discriminator_channels=8, discriminator_dense=32, crop_size=48,
@@ -580,3 +580,22 @@ def test_grid_weight_adds_the_periodic_error_to_the_generator_loss():
     assert not torch.equal(with_term.generator.tail[-2].weight, without.generator.tail[-2].weight)
     with pytest.raises(ValueError, match="grid_weight=1.0: must be >= 0, and when on, crop_size \\(40\\)"):
         settings.default_config(grid_weight=1.0, crop_size=40)
+
+
+def test_a_log_resumed_with_new_columns_keeps_them(tmp_path):
+    """A resume that logs more columns (val_niqe turned on, say) widens the CSV header; earlier rows stay, empty
+    there, and a resume to an earlier epoch still drops the later rows."""
+    path = tmp_path / "srresnet_epochs.csv"
+    log = training._CsvLog(str(path), 0)
+    log.add({"epoch": 1, "val_psnr": 25.0})
+    log.flush()
+    log = training._CsvLog(str(path), 1)
+    log.add({"epoch": 2, "val_psnr": 26.0, "val_niqe": 6.5})
+    log.flush()
+    log.add({"epoch": 3, "val_psnr": 27.0, "val_niqe": 6.0})
+    log.flush()
+    assert read_csv(path) == [{"epoch": "1", "val_psnr": "25.0", "val_niqe": ""},
+                              {"epoch": "2", "val_psnr": "26.0", "val_niqe": "6.5"},
+                              {"epoch": "3", "val_psnr": "27.0", "val_niqe": "6.0"}]
+    training._CsvLog(str(path), 2)
+    assert [row["epoch"] for row in read_csv(path)] == ["1", "2"]
