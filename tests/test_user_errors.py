@@ -60,6 +60,12 @@ def test_config_values_of_the_wrong_type_or_range(script, setting, message):
     assert_clean_error(script("training.py", setting), 2, message)
 
 
+def _default_sigint():
+    """In the child before it starts: Ctrl-C's default action, as in a terminal. A suite run in the background
+    (``pytest &`` in a script) hands its children SIGINT ignored, and Python then installs no KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_in_the_first_epoch_and_later(shared_data, tmp_path):
     from create_data_lists import write_data_lists
     root = tmp_path / "data" / "train" / "BSDS200" / "HR"
@@ -74,7 +80,7 @@ def test_ctrl_c_in_the_first_epoch_and_later(shared_data, tmp_path):
         """Start training, press Ctrl-C (SIGINT to the whole process group, as a terminal does) once
         ``marker`` is printed; returns (exit status, output)."""
         process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True, start_new_session=True)
+                                   text=True, start_new_session=True, preexec_fn=_default_sigint)
         output = ""
         for line in process.stdout:
             output += line
@@ -82,8 +88,12 @@ def test_ctrl_c_in_the_first_epoch_and_later(shared_data, tmp_path):
                 time.sleep(1.0)
                 os.killpg(process.pid, signal.SIGINT)
                 break
-        output += process.stdout.read()
-        return process.wait(timeout=120), output
+        try:
+            output += process.communicate(timeout=120)[0]
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"training went on for 120 s after Ctrl-C:\n{output}")
+        return process.returncode, output
 
     status, output = interrupt_after("training epochs 1 to")
     assert status == 130 and "Traceback" not in output, output
