@@ -1,4 +1,5 @@
 """Shared pytest fixtures: where the real images live (outside the repository), and small trees made from them."""
+import importlib.util
 import os
 from pathlib import Path
 
@@ -28,6 +29,14 @@ def need_shared(name, what=None):
     if not (root / name).is_dir():
         pytest.skip(f"{what or DATA_SOURCES.get(name, name)} not found at {root / name}; set SRGAN_SHARED_DATA")
     return root
+
+
+def experiment_script(name):
+    """The module ``experiments/<name>.py`` (a script folder, not a package), imported for its functions."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "experiments" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import experiment_script
 from matplotlib.figure import Figure
 from PIL import Image
 from reference import BICUBIC_X4 as REFERENCE_BICUBIC
@@ -140,12 +141,7 @@ def test_compare_set_writes_the_images_and_one_figure_each(eval_lists, tmp_path)
 def test_saved_images_are_scored_as_the_per_image_table_and_a_different_image_is_named(eval_lists, tmp_path):
     """experiments/score_saved_images.py scores PNGs written by figures.compare_set exactly as test.ipynb scored the
     model (same PSNR and SSIM), and refuses a saved image that is not the one the table scored."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("score_saved_images", evaluation.__file__.replace(
-        "evaluation.py", "experiments/score_saved_images.py"))
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = experiment_script("score_saved_images")
     list_path, images = eval_lists / "Set5.csv", tmp_path / "Set5"
     figures.compare_set({"bicubic": None}, list_path, images, progress=False)
     evaluation.evaluate_dataset(None, list_path, "Set5", results_folder=tmp_path, progress=False)

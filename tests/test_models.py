@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
+from conftest import experiment_script
 from PIL import Image
 from skimage import data
 from torch import nn
@@ -152,6 +153,16 @@ def test_truncated_lite0_stages_match_the_whole_network(lite0):
     loss = ContentLoss("lite0_stage5", feature_scale=0.5)(sr, torch.zeros_like(sr))
     loss.backward()
     assert loss > 0 and sr.grad.abs().sum() > 0
+
+
+def test_random_vgg54_barely_sees_its_input_and_imagenet_lite0_does():
+    """experiments/feature_scale.py's photo_distance, the fact the report states about the random-VGG54 control: with
+    torchvision's initialisation, two unrelated photographs give nearly the same phi_5,4 (a random deep network
+    forgets its input); the ImageNet EfficientNet-Lite0 tells them apart."""
+    photo_distance = experiment_script("feature_scale").photo_distance
+    assert photo_distance(ContentLoss("vgg54", vgg_weights="random").features) < 1e-3
+    assert photo_distance(ContentLoss("lite0_stage5", feature_scale=1.0).features) > 0.5
+    assert photo_distance(lambda image: image) > 1  # the pixels themselves: 1.54
 
 
 def test_same_padding_is_tensorflows():
