@@ -3,8 +3,8 @@ losses of every update) and ``<phase>_epochs.csv`` (per epoch: the mean losses, 
 images). The logs hold a phase's whole history across sittings, so the curves do too.
 
 Every figure is a ``matplotlib.figure.Figure`` made without pyplot (a notebook displays it; ``figures.save_figure``
-writes it). Public functions: ``plot_training_curves``, ``plot_validation_curves``, and ``epochs_table`` (the epochs
-log as a Markdown table).
+writes it). Public functions: ``plot_training_curves``, ``plot_validation_curves``, ``plot_tradeoffs`` (runs in the
+plane of PSNR against a perceptual score) and ``epochs_table`` (the epochs log as a Markdown table).
 """
 import os
 
@@ -160,4 +160,46 @@ def plot_validation_curves(runs, reference=None):
              title="Validation PSNR against training time")
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
+    return figure
+
+
+def plot_tradeoffs(runs, start=None, hr=None, scores=("niqe", "added_chroma")):
+    """Each run's path through the planes of validation PSNR against perceptual scores, one point per epoch: how much
+    distortion a run pays for what it gains (the perception-distortion trade-off of Blau & Michaeli 2018).
+
+    Args:
+        runs: dict label -> path of an adversarial phase's ``<phase>_epochs.csv`` (columns ``val_psnr`` and
+            ``val_<score>`` for each score).
+        start: optional dict score -> value of the model the runs start from (``"psnr"`` and each score, on the same
+            images), drawn as a black star and joined to each path's first point.
+        hr: optional dict score -> the HR images' own value (e.g. their NIQE), drawn as a dashed grey line.
+        scores: the scores of ``evaluation.SCORES`` on the y axes, one panel each.
+    Returns:
+        a Figure with one panel per score: x = validation PSNR (Y, dB; the axis runs right to left, so that a path
+        goes from the start towards less distortion-bound images), y = the score after each epoch, the last epoch
+        labelled with its number.
+    """
+    figure = Figure(figsize=(4.5 * len(scores), 4.2), layout="constrained")
+    axes = figure.subplots(1, len(scores), squeeze=False)[0]
+    for label, path in runs.items():
+        epochs = read_csv(path)
+        missing = [f"val_{key}" for key in ("psnr", *scores) if not epochs or f"val_{key}" not in epochs[0]]
+        if missing:
+            raise ValueError(f"{path}: not an epochs log with validation scores (missing {', '.join(missing)})")
+        psnr = [float(row["val_psnr"]) for row in epochs]
+        for axis, score in zip(axes, scores):
+            values = [float(row[f"val_{score}"]) for row in epochs]
+            xs, ys = ([start["psnr"]] + psnr, [start[score]] + values) if start else (psnr, values)
+            line, = axis.plot(xs, ys, ".-", label=label)
+            axis.annotate(str(len(epochs)), (psnr[-1], values[-1]), textcoords="offset points", xytext=(-3, 3),
+                          ha="right", fontsize=7, color=line.get_color())
+    for axis, score in zip(axes, scores):
+        if start:
+            axis.plot([start["psnr"]], [start[score]], "*", color="black", markersize=10, label="start")
+        if hr and score in hr:
+            axis.axhline(hr[score], color="grey", linestyle="--", label="HR")
+        axis.set(xlabel="validation PSNR (Y, dB)", ylabel=f"validation {score}", title=f"{score} against PSNR")
+        axis.invert_xaxis()
+        axis.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
     return figure

@@ -8,7 +8,9 @@ Writes, in ``logs/summary/``:
   and chroma) of the SRResNet the runs start from, of each run's ``srgan_last.pth`` (its moving average of G) and of
   the HR images themselves (their NIQE), on ``data_lists/val.csv``;
 - ``crops/compare_<image>.png``: the start and each run on every held-out image, with the most detailed region
-  enlarged, to look at before choosing.
+  enlarged, to look at before choosing;
+- ``tradeoffs.png``: each run's path after each epoch in the planes of PSNR against NIQE and against added chroma,
+  from the start (``curves.plot_tradeoffs``, on ``logs/<run>/srgan_epochs.csv``).
 NIQE's pristine model: ``$SRGAN_NIQE_MODEL`` (``niqe.load_pristine_model``). Bicubic is scored too.
 
 How the content loss is chosen (fixed before the runs, 2026-11-30): among the runs whose held-out PSNR is at most
@@ -21,8 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from curves import plot_tradeoffs  # noqa: E402
 from evaluation import evaluate_all  # noqa: E402
-from figures import compare_set  # noqa: E402
+from figures import compare_set, save_figure  # noqa: E402
 from inference import load_models  # noqa: E402
 from niqe import load_pristine_model  # noqa: E402
 
@@ -39,6 +42,9 @@ def main(start_checkpoint, names):
         print(f"{s['model']:>14}: {s['psnr']:6.2f} dB, SSIM {s['ssim']:.4f}, NIQE {s['niqe']:5.2f}, grid "
               f"{s['grid']:4.2f}, texture {s['texture']:4.2f}, added {s['added']:4.2f} / {s['added_chroma']:4.2f}")
     compare_set(models, "data_lists/val.csv", out / "crops", progress=False)
+    scores = {s["model"]: s for s in summaries}
+    save_figure(plot_tradeoffs({name: Path("logs") / name / "srgan_epochs.csv" for name in names},
+                               start=scores["start"], hr={"niqe": scores["hr"]["niqe"]}), out / "tradeoffs.png")
 
 
 if __name__ == "__main__":

@@ -77,3 +77,19 @@ def test_epochs_table_shows_every_epoch_of_the_log(tmp_path):
     with open(tmp_path / "srgan_epochs.csv", "a") as log:  # a row cut short, and a NaN
         log.write("3,0.5,nan\n")  # epoch, loss_d, content (NaN), then nothing
     assert curves.epochs_table(tmp_path, "srgan").splitlines()[-1] == "| 3 | - | - | 0.500 | - | - | - | - | - | - |"
+
+
+def test_plot_tradeoffs_draws_each_run_from_the_start_through_its_epochs(tmp_path):
+    log = tmp_path / "srgan_epochs.csv"
+    _write_log(log, ("epoch", "val_psnr", "val_niqe", "val_added_chroma"), [(1, 30.5, 7.0, 0.9), (2, 30.1, 6.5, 1.0)])
+    start = {"psnr": 30.9, "niqe": 7.1, "added_chroma": 0.6}
+    figure = curves.plot_tradeoffs({"mse": log}, start=start, hr={"niqe": 5.3})
+    niqe_axis, chroma_axis = figure.axes
+    path, star, hr_line = niqe_axis.lines
+    assert list(hr_line.get_ydata()) == [5.3, 5.3] and len(chroma_axis.lines) == 2  # the HR's line where given
+    assert list(path.get_xdata()) == [30.9, 30.5, 30.1] and list(path.get_ydata()) == [7.1, 7.0, 6.5]
+    assert list(chroma_axis.lines[0].get_ydata()) == [0.6, 0.9, 1.0] and list(star.get_ydata()) == [7.1]
+    assert niqe_axis.xaxis_inverted() and niqe_axis.texts[0].get_text() == "2"  # the last epoch is labelled
+    _write_log(tmp_path / "old_epochs.csv", ("epoch", "val_psnr"), [(1, 30.0)])
+    with pytest.raises(ValueError, match="old_epochs.csv: .*missing val_niqe, val_added_chroma"):
+        curves.plot_tradeoffs({"old": tmp_path / "old_epochs.csv"})
