@@ -176,8 +176,8 @@ def plot_tradeoffs(runs, start=None, hr=None, scores=("niqe", "added_chroma")):
         scores: the scores of ``evaluation.SCORES`` on the y axes, one panel each.
     Returns:
         a Figure with one panel per score: x = validation PSNR (Y, dB; the axis runs right to left, so that a path
-        goes from the start towards less distortion-bound images), y = the score after each epoch, the last epoch
-        labelled with its number.
+        reads left to right as a run gives up PSNR), y = the score after each epoch (an epoch validated without it:
+        a gap), the last epoch labelled with its number.
     """
     figure = Figure(figsize=(4.5 * len(scores), 4.2), layout="constrained")
     axes = figure.subplots(1, len(scores), squeeze=False)[0]
@@ -188,7 +188,7 @@ def plot_tradeoffs(runs, start=None, hr=None, scores=("niqe", "added_chroma")):
             raise ValueError(f"{path}: not an epochs log with validation scores (missing {', '.join(missing)})")
         psnr = [float(row["val_psnr"]) for row in epochs]
         for axis, score in zip(axes, scores):
-            values = [float(row[f"val_{score}"]) for row in epochs]
+            values = [float(row[f"val_{score}"] or "nan") for row in epochs]
             xs, ys = ([start["psnr"]] + psnr, [start[score]] + values) if start else (psnr, values)
             line, = axis.plot(xs, ys, ".-", label=label)
             axis.annotate(str(len(epochs)), (psnr[-1], values[-1]), textcoords="offset points", xytext=(-3, 3),

@@ -1,4 +1,6 @@
 """curves.py: the training curves of every phase from the CSV logs, against updates."""
+import math
+
 import pytest
 from matplotlib.figure import Figure
 
@@ -90,6 +92,8 @@ def test_plot_tradeoffs_draws_each_run_from_the_start_through_its_epochs(tmp_pat
     assert list(path.get_xdata()) == [30.9, 30.5, 30.1] and list(path.get_ydata()) == [7.1, 7.0, 6.5]
     assert list(chroma_axis.lines[0].get_ydata()) == [0.6, 0.9, 1.0] and list(star.get_ydata()) == [7.1]
     assert niqe_axis.xaxis_inverted() and niqe_axis.texts[0].get_text() == "2"  # the last epoch is labelled
+    _write_log(log, ("epoch", "val_psnr", "val_niqe", "val_added_chroma"), [(1, 30.5, "", 0.9)])  # NIQE off
+    assert math.isnan(curves.plot_tradeoffs({"mse": log}).axes[0].lines[0].get_ydata()[0])  # a gap, not an error
     _write_log(tmp_path / "old_epochs.csv", ("epoch", "val_psnr"), [(1, 30.0)])
     with pytest.raises(ValueError, match="old_epochs.csv: .*missing val_niqe, val_added_chroma"):
         curves.plot_tradeoffs({"old": tmp_path / "old_epochs.csv"})
