@@ -352,21 +352,21 @@ class ContentLoss(nn.Module):
     ``feature_scale`` (None: the kind's own, ``FEATURE_SCALES``), so that the loss has the scale of the pixel MSE:
     ``"vgg22"`` / ``"vgg54"``: phi_2,2 / phi_5,4 of an ImageNet VGG19 (the paper, with 1/12.75), or of a randomly
     initialised one with ``vgg_weights="random"``; ``"lite0_stage3"`` / ``"lite0_stage5"``: the end of stage 3 / 5 of
-    an ImageNet EfficientNet-Lite0 (``TruncatedEfficientNetLite0``; its scales were measured as report.md says).
+    an ImageNet EfficientNet-Lite0 (``TruncatedEfficientNetLite0``; their scales measured by the paper's rule on the
+    held-out images, ``experiments/feature_scale.py``, as the appendix's A11 says).
     Input: ``sr`` and ``hr`` of shape ``(N, 3, H, W)`` in ``[-1, 1]``. Output: a scalar tensor.
     """
 
     VGG_LAYERS = {"vgg22": (2, 2), "vgg54": (5, 4)}
     LITE0_STAGES = {"lite0_stage3": 3, "lite0_stage5": 5}
     KINDS = ("mse", *VGG_LAYERS, *LITE0_STAGES)
-    FEATURE_SCALES = {"vgg22": 1 / 12.75, "vgg54": 1 / 12.75}
+    FEATURE_SCALES = {"vgg22": 1 / 12.75, "vgg54": 1 / 12.75,
+                      "lite0_stage3": 0.017981818619201926, "lite0_stage5": 0.02151934095215602}
 
     def __init__(self, kind="mse", vgg_weights="imagenet", feature_scale=None, seed=0):
         super().__init__()
         if kind not in self.KINDS:
             raise ValueError(f"content loss must be one of {', '.join(self.KINDS)}, got {kind!r}")
-        if feature_scale is None and kind != "mse" and kind not in self.FEATURE_SCALES:
-            raise ValueError(f"content loss {kind!r} has no measured default scale: give feature_scale")
         self.kind = kind
         self.feature_scale = self.FEATURE_SCALES.get(kind) if feature_scale is None else feature_scale
         self.features = None

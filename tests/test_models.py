@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
-from conftest import experiment_script
+from conftest import REPO, experiment_script
 from PIL import Image
 from skimage import data
 from torch import nn
@@ -21,7 +21,7 @@ from models import (
     TruncatedEfficientNetLite0,
     TruncatedVGG19,
 )
-from utils import convert_image
+from utils import convert_image, read_csv
 
 
 def _count(module):
@@ -153,6 +153,16 @@ def test_truncated_lite0_stages_match_the_whole_network(lite0):
     loss = ContentLoss("lite0_stage5", feature_scale=0.5)(sr, torch.zeros_like(sr))
     loss.backward()
     assert loss > 0 and sr.grad.abs().sum() > 0
+
+
+def test_lite0_default_scales_are_the_measured_ones():
+    """The lite0 kinds' default scales are those experiments/feature_scale.py measured on the held-out images (the
+    committed CSV the experiments ran with), so a run that leaves feature_scale unset is the run the report shows."""
+    rows = {row["content_loss"]: row for row in read_csv(REPO / "results/logs/perceptual/feature_scales.csv")}
+    for kind in ContentLoss.LITE0_STAGES:
+        assert ContentLoss.FEATURE_SCALES[kind] == float(rows[kind]["scale"])
+        assert ContentLoss(kind).feature_scale == ContentLoss.FEATURE_SCALES[kind]
+    assert set(ContentLoss.KINDS) == {"mse", *ContentLoss.FEATURE_SCALES}  # every feature loss has a default
 
 
 def test_random_vgg54_barely_sees_its_input_and_imagenet_lite0_does():
