@@ -11,8 +11,9 @@ from evaluation import METRICS_COLUMNS, format_psnr_ssim
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(REPO, "results", "metrics.csv")
-# Tables of earlier models, kept beside their logs when a model was retrained (report.md cites them as such)
-ARCHIVED = sorted(glob.glob(os.path.join(REPO, "results", "logs", "*", "metrics.csv")))
+# Tables of earlier models, kept beside their logs when a model was retrained, and of experiments on the held-out
+# images (results/logs/perceptual/summary/); report.md and its appendix cite them as such
+ARCHIVED = sorted(glob.glob(os.path.join(REPO, "results", "logs", "**", "metrics.csv"), recursive=True))
 REPORT = os.path.join(REPO, "report.md")
 APPENDIX = os.path.join(REPO, "report_appendix.md")
 PAIR = re.compile(r"\b\d{2}\.\d{2} / 0\.\d{4}\b")  # a "PSNR / SSIM" cell as format_psnr_ssim writes it
@@ -44,8 +45,9 @@ def _read(path):
 
 def test_every_metric_in_the_report_is_a_committed_or_published_number():
     """The 'PSNR / SSIM' pairs of report.md and its appendix come from results/metrics.csv, an archived table of an
-    earlier model (results/logs/*/metrics.csv) or the published tables, never by hand, and each model's row of the
-    report's results table holds that model's numbers of results/metrics.csv in the CSV's set order."""
+    earlier model or an experiment (results/logs/**/metrics.csv) or the published tables, never by hand, and each
+    model's row of the report's results table holds that model's numbers of results/metrics.csv in the CSV's set
+    order."""
     measured = {}  # model -> [pair per set, in the CSV's order]
     for row in _measured_rows():
         measured.setdefault(row["model"], []).append(format_psnr_ssim(float(row["psnr"]), float(row["ssim"])))
