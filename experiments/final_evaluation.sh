@@ -4,9 +4,10 @@
 # checkpoints/ (ignored by git: model files are never committed):
 #   srresnet_best.pth   the SRResNet (experiments/srresnet_retrain.sh, copied into the notebook's run)
 #   srgan_last.pth      the reported SRGAN: the chosen content loss after 10,080 updates (train_notebook.sh)
-#   srgan_mse_last.pth  SRGAN-MSE after 1,120 updates (perceptual.sh's "mse" run)
-#   srgan_1120_last.pth the chosen content loss after its first 1,120 updates (perceptual.sh), the same budget as
-#                       SRGAN-MSE's (not linked when the choice is "mse": SRGAN-MSE is that model)
+#   srgan_1120_last.pth the chosen content loss after its first 1,120 updates (perceptual.sh): where the reported
+#                       SRGAN started its last 8,960 updates, shown as "SRGAN (1,120 updates)"
+#   srgan_mse_last.pth  SRGAN-MSE after 1,120 updates (perceptual.sh's "mse" run), the same budget: linked only
+#                       when the choice is not "mse" (when it is, SRGAN-MSE at 1,120 updates is the model above)
 # The GAN from scratch is not here: its checkpoint was lost with the first machine; its rows come from the first
 # models' tables (results/logs/first_models/). Each notebook is executed into a temporary file and replaces the
 # committed one only when every cell ran.
@@ -23,10 +24,10 @@ mkdir -p checkpoints
 ln -sfn "$LISTS" data_lists
 ln -sf "$NOTEBOOK_DIR/checkpoints/srresnet_best.pth" checkpoints/srresnet_best.pth
 ln -sf "$NOTEBOOK_DIR/checkpoints/srgan_last.pth" checkpoints/srgan_last.pth
-ln -sf "$PERCEPTUAL_DIR/runs/mse/srgan_last.pth" checkpoints/srgan_mse_last.pth
-extra='{"srgan_mse": "checkpoints/srgan_mse_last.pth"}'
+ln -sf "$PERCEPTUAL_DIR/runs/$WINNER/srgan_last.pth" checkpoints/srgan_1120_last.pth
+extra='{"srgan_1120": "checkpoints/srgan_1120_last.pth"}'
 if [ "$WINNER" != mse ]; then
-    ln -sf "$PERCEPTUAL_DIR/runs/$WINNER/srgan_last.pth" checkpoints/srgan_1120_last.pth
+    ln -sf "$PERCEPTUAL_DIR/runs/mse/srgan_last.pth" checkpoints/srgan_mse_last.pth
     extra='{"srgan_1120": "checkpoints/srgan_1120_last.pth", "srgan_mse": "checkpoints/srgan_mse_last.pth"}'
 fi
 run_notebook() {  # run_notebook NAME YAML: execute NAME.ipynb with the parameters, then replace it
