@@ -8,9 +8,9 @@
 #                       SRGAN started its last 8,960 updates, shown as "SRGAN (1,120 updates)"
 #   srgan_mse_last.pth  SRGAN-MSE after 1,120 updates (perceptual.sh's "mse" run), the same budget: linked only
 #                       when the choice is not "mse" (when it is, SRGAN-MSE at 1,120 updates is the model above)
-# The GAN from scratch is not here: its checkpoint was lost with the first machine; its rows come from the first
-# models' tables (results/logs/first_models/). Each notebook is executed into a temporary file and replaces the
-# committed one only when every cell ran.
+# The GAN from scratch is not here: its checkpoint was lost with the first machine; its rows come from the
+# previously reported models' tables (results/logs/previous_models/). Each notebook is executed into a temporary
+# file and replaces the committed one only when every cell ran.
 #     NOTEBOOK_DIR=/work/runs/notebook PERCEPTUAL_DIR=/work/runs/perceptual WINNER=lite0_stage5 \
 #         LISTS=/work/runs/srresnet/data_lists SRGAN_NIQE_MODEL=/work/shared/niqe PYTHON=.venv/bin/python \
 #         bash experiments/final_evaluation.sh
