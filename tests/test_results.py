@@ -1,13 +1,14 @@
 """The committed results agree with the reference protocol (results/metrics.csv is what report.md cites)."""
 import csv
 import glob
+import math
 import os
 import re
 
 import pytest
 from reference import BICUBIC_X4, PAPER_X4, PUBLISHED_BICUBIC_X4
 
-from evaluation import METRICS_COLUMNS, format_psnr_ssim
+from evaluation import METRICS_COLUMNS, format_added, format_grid_texture, format_psnr_ssim
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(REPO, "results", "metrics.csv")
@@ -66,6 +67,34 @@ def test_every_metric_in_the_report_is_a_committed_or_published_number():
         rows = [PAIR.findall(line) for line in table_rows if pairs[0] in line]
         assert pairs in rows, f"report.md has no table row with {model}'s numbers {pairs} (found {rows})"
 
+
+
+# The cells of the report's score tables, written as metrics.md writes them, from a row of metrics.csv
+SCORE_CELLS = {"niqe": lambda row: f"{float(row['niqe']):.2f}",
+               "grid": lambda row: format_grid_texture(float(row["grid"]), float(row["texture"])),
+               "added": lambda row: format_added(float(row["added"]), float(row["added_chroma"]))}
+
+
+def _has_run(cells, run):
+    return any(cells[start:start + len(run)] == run for start in range(len(cells) - len(run) + 1))
+
+
+def test_the_reports_score_rows_are_the_committed_ones():
+    """Each model's NIQE, grid / texture and added / chroma in results/metrics.csv stand in one row of a report.md
+    table, set by set in the CSV's order (the HR images' own row: NIQE only). A table written before a score
+    existed has no column for it: nothing to check there."""
+    with open(RESULTS, newline="") as file:
+        rows = [row for row in csv.DictReader(file) if int(row["images"]) > 0]
+    table_rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+                  for line in _read(REPORT).splitlines() if line.startswith("|")]
+    for score, cell in SCORE_CELLS.items():
+        expected = {}  # model -> [cell per set]
+        for row in rows:
+            if row.get(score) and math.isfinite(float(row[score])) and (score == "niqe" or row["model"] != "hr"):
+                expected.setdefault(row["model"], []).append(cell(row))
+        for model, cells in expected.items():
+            assert any(_has_run(line, cells) for line in table_rows), \
+                f"report.md has no table row with {model}'s {score} cells {cells} from results/metrics.csv"
 
 def test_the_report_has_the_assignments_five_parts_in_order_in_at_most_3500_words():
     """The hand-in report: results, the best settings, how G and D are trained, the Set5 images, what was tried
