@@ -64,7 +64,7 @@ def plot_training_curves(log_folder, phases=tuple(PHASE_TITLES)):
                                ("d_real", row[2]), ("d_fake", row[2])):
                 if name in adversarial[phase]:
                     _plot_smoothed(axis, x, [float(r[name]) for r in iterations], LABELS[name])
-            row[1].set(title="G's and D's losses", xlabel="update")
+            row[1].set(title="G's and D's losses", xlabel="update", yscale="log")  # 0.1 beside 5
             row[2].set(title="D's mean output (1 = real)", xlabel="update", ylim=(0, 1))
             shown = row
         else:  # content loss, then validation in the last column, under the adversarial phases' validation
