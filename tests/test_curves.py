@@ -35,6 +35,7 @@ def test_adversarial_curves_show_both_losses_and_d_on_hr_and_sr(tmp_path):
     losses, outputs, validation = figure.axes[1], figure.axes[2], figure.axes[3]
     assert [text.get_text() for text in losses.get_legend().get_texts()] == [
         "G: total", "G: adversarial (-log D(SR))", "D: BCE"]
+    assert losses.get_yscale() == "log"  # G's total (0.02) would lie flat on zero beside -log D(SR) (5.0)
     assert [text.get_text() for text in outputs.get_legend().get_texts()] == ["D(HR)", "D(SR)"]
     assert outputs.lines[1].get_ydata()[0] == pytest.approx(0.8)  # faint line of each, then its running mean
     twin = figure.axes[4]  # the right-hand axis of the validation panel: the perceptual scores that were logged
