@@ -2,7 +2,11 @@
 setting, it refuses to resume, naming the change and the two ways on, and the switch continues and logs it."""
 import json
 import os
+import re
+import shlex
 import shutil
+import subprocess
+import sys
 
 import papermill
 import pytest
@@ -65,3 +69,21 @@ def test_train_notebook_executes_both_phases(shared_data, tmp_path, monkeypatch)
     assert load_checkpoint(tmp_path / "checkpoints" / "srresnet_last.pth")["epoch"] == 2
     assert read_csv(tmp_path / "logs" / "srresnet_setting_changes.csv") == [
         {"after_epoch": "1", "setting": "srresnet_lr", "old": "0.0001", "new": "0.0003"}]
+
+
+def test_the_documented_papermill_command_gives_the_notebook_its_overrides(tmp_path):
+    """The headless command that README.md and the notebook's introduction show, as a user types it: papermill's
+    -p passes a dict as a string, which the notebook cannot use; the documented command must arrive as a dict."""
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as file:
+        command = re.search(r"`(papermill train\.ipynb [^`]+)`", file.read()).group(1)
+    with open(os.path.join(REPO, "train.ipynb"), encoding="utf-8") as file:
+        assert command in "".join(json.load(file)["cells"][0]["source"])  # the introduction shows the same
+    words = shlex.split(command)
+    out = tmp_path / "out.ipynb"
+    subprocess.run([sys.executable, "-m", "papermill", os.path.join(REPO, "train.ipynb"), str(out), *words[3:],
+                    "--prepare-only"], check=True, capture_output=True, cwd=tmp_path)
+    injected = next(cell for cell in json.loads(out.read_text())["cells"]
+                    if "injected-parameters" in cell["metadata"].get("tags", []))
+    parameters = {}
+    exec("".join(injected["source"]), parameters)
+    assert parameters["profile"] == "cpu" and parameters["overrides"] == {"srresnet_epochs": 5}
