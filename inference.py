@@ -256,7 +256,7 @@ def _generate_with_oom_fallback(generator, lr, tile_overlap):
             out_of_memory = True  # retried outside the except block, so the failed attempt's memory is freed
         if out_of_memory:
             torch.cuda.empty_cache()
-    raise RuntimeError(f"CUDA out of memory even with {CUDA_FALLBACK_TILE_SIZES[-1]}-pixel tiles "
+    raise MemoryError(f"CUDA out of memory even with {CUDA_FALLBACK_TILE_SIZES[-1]}-pixel tiles "
                        f"(LR {lr.shape[2]}x{lr.shape[3]}); use device='cpu'")
 
 

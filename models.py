@@ -200,7 +200,7 @@ def _vgg19_features_state_dict(weights):
         try:
             state = torchvision.models.VGG19_Weights.IMAGENET1K_V1.get_state_dict(progress=True)
         except Exception as error:
-            raise RuntimeError(
+            raise OSError(
                 f"Could not get the ImageNet VGG19 weights for the VGG content loss ({type(error).__name__}: "
                 f"{error}). On a machine with internet, download {VGG19_WEIGHTS_URL} and pass its path "
                 f"(vgg_weights='/path/to/vgg19-dcbb9e9d.pth'), or place it in torch's cache "

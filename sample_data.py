@@ -64,7 +64,7 @@ def make_sample_data(root, log=print):
                     save_image(lr_path, imresize(hr, 1 / SCALE))
             written[split].append(str(hr_path))
     if not written["train"]:
-        raise RuntimeError("no scikit-image sample photograph could be loaded")
+        raise OSError("no scikit-image sample photograph could be loaded (each one skipped is listed above)")
     log(f"sample data in {os.path.abspath(root)}: {len(written['train'])} training images, "
         f"{len(written['test'])} test images (set 'Sample')")
     return written

@@ -258,9 +258,10 @@ def get_device(name=None):
     return torch.device(name)
 
 
-# A user's mistake (a missing or malformed file, a wrong setting) raises one of these with a message that
-# names the file or the setting; a command line prints that message, not a traceback.
-USER_ERRORS = (ValueError, KeyError, OSError, FloatingPointError)
+# A user's mistake or what the user's machine lacks (a missing or malformed file, a wrong setting, a package that
+# is not installed, weights that cannot be downloaded, a GPU too small) raises one of these with a message that
+# names the file, the setting or the package; a command line prints that message, not a traceback.
+USER_ERRORS = (ValueError, KeyError, OSError, FloatingPointError, ImportError, MemoryError)
 
 
 def run_main(main, argv=None):

@@ -132,7 +132,7 @@ def test_out_of_memory_falls_back_to_smaller_tiles(monkeypatch):
     sr = inference._generate_with_oom_fallback(generator, lr, None)
     assert calls == [0, 512, 256] and torch.equal(sr, original(generator, lr))
     monkeypatch.setattr(inference, "CUDA_FALLBACK_TILE_SIZES", (512,))
-    with pytest.raises(RuntimeError, match="out of memory even with 512-pixel tiles"):
+    with pytest.raises(MemoryError, match="out of memory even with 512-pixel tiles"):
         inference._generate_with_oom_fallback(generator, lr, None)
 
 

@@ -94,7 +94,7 @@ def test_missing_vgg_weights_give_a_clear_message(tmp_path, monkeypatch):
         raise OSError("no network")
 
     monkeypatch.setattr(torchvision.models.VGG19_Weights.IMAGENET1K_V1.__class__, "get_state_dict", offline)
-    with pytest.raises(RuntimeError, match="vgg19-dcbb9e9d.pth.*content_loss='mse'"):
+    with pytest.raises(OSError, match="vgg19-dcbb9e9d.pth.*content_loss='mse'"):  # one line on a command line
         TruncatedVGG19(weights="imagenet")
 
 

@@ -10,7 +10,7 @@ from reference import BICUBIC_X4
 import utils
 from imresize import imresize
 from metrics import calc_psnr, calc_ssim
-from utils import convert_image, load_image, modcrop
+from utils import convert_image, load_image, modcrop, run_main
 
 
 def _bicubic_scores(root, set_name):
@@ -184,3 +184,16 @@ def test_load_checkpoint_names_missing_or_foreign_files(tmp_path):
     (tmp_path / "junk.pth").write_bytes(b"junk")
     with pytest.raises(ValueError, match="junk.pth"):
         utils.load_checkpoint(tmp_path / "junk.pth")
+
+
+@pytest.mark.parametrize("error", [ModuleNotFoundError("the EfficientNet-Lite0 content loss needs the package x"),
+                                   OSError("Could not get the ImageNet VGG19 weights"),
+                                   MemoryError("CUDA out of memory even with 128-pixel tiles")])
+def test_a_command_line_prints_what_the_machine_lacks_in_one_line(error, capsys, monkeypatch):
+    monkeypatch.delenv("SRGAN_TRACEBACK", raising=False)
+
+    def main(argv):
+        raise error
+
+    assert run_main(main, []) == 1
+    assert capsys.readouterr().err == f"error: {error}\n"  # no traceback
