@@ -106,7 +106,8 @@ SETTINGS = {
     "val_niqe": (False, FLAG, "also NIQE in validation (niqe.load_pristine_model: $SRGAN_NIQE_MODEL, the cache or a "
                               "download)"),
     "crop_size": (96, integer(16), "HR training crop, px (a multiple of scale)"),
-    "scale": (4, choice(2, 4, 8), "the upscaling factor"),
+    "scale": (4, choice(4), "the upscaling factor: x4 only (the data lists' LR files, validation and evaluation are "
+                            "x4; models.Generator itself also builds x2 and x8)"),
     "patches_per_image": (100, integer(1), "random crops per training image per epoch"),
     "augment": (False, FLAG, "the eight flips/rotations of each crop (not the paper)"),
     "batch_size": (16, integer(1), "the global batch: under torchrun each of N processes takes batch_size / N"),

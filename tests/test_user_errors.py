@@ -54,6 +54,7 @@ def test_srgan_without_an_srresnet(script, tmp_path):
     ("crop_size=50", "config crop_size=50: must be a multiple of scale 4"),
     ("device=gpu", "config device='gpu': must be auto, cpu, cuda"),
     ("srresnet_lr_schedule=linear", "must be one of step, cosine"),
+    ("scale=2", "config scale=2: must be one of 4"),  # the lists, validation and evaluation are x4
     ("batchsize=16", "unknown config keys: ['batchsize']"),
 ])
 def test_config_values_of_the_wrong_type_or_range(script, setting, message):
