@@ -288,11 +288,15 @@ def _scan_test_sets(root, test_sets, scale, verify, summary, report, log):
 
 
 def _choose_validation(summary, val_images, div2k_valid_rows):
-    """Fill ``summary.val``: the first ``val_images`` of DIV2K-valid when present, else the last training images,
-    held out (an error in ``summary.errors`` when that would leave fewer training images than it takes)."""
+    """Fill ``summary.val``: the first ``val_images`` of DIV2K-valid when present (left out of the DIV2K-valid test
+    list: the images that choose epochs and settings are never tested on), else the last training images, held
+    out (an error in ``summary.errors`` when that would leave fewer training images than it takes)."""
     if val_images > 0 and div2k_valid_rows:
         summary.val = div2k_valid_rows[:val_images]
         summary.val_source = f"the first {len(summary.val)} images of {DIV2K_VALID}"
+        if DIV2K_VALID in summary.test_sets:
+            summary.test_sets[DIV2K_VALID] = div2k_valid_rows[val_images:]
+            summary.val_source += f", left out of {DIV2K_VALID}.csv"
     elif val_images > 0 and summary.train:
         count = len(summary.train)
         if count < 2 * val_images:
@@ -384,8 +388,8 @@ def build_parser():
                         help="HR folders to train on, relative to the data root or absolute (default: "
                              "DIV2K_train_HR if present plus every train/*/HR)")
     parser.add_argument("--val-images", type=int, default=10,
-                        help="validation images (val.csv): the first N of DIV2K-valid when present (DIV2K-valid "
-                             "is then also reported as a test set, as the assignment allows); otherwise the last "
+                        help="validation images (val.csv): the first N of DIV2K-valid when present (left out of "
+                             "DIV2K-valid.csv: no image that chose the model is tested on); otherwise the last "
                              "N training images, held out (removed from train.csv, never a test set). "
                              "0 = none (default: %(default)s)")
     parser.add_argument("--crop-size", type=int, default=96,

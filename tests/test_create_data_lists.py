@@ -77,12 +77,13 @@ def test_train_and_held_out_val_of_shared_data(shared_data, shared_lists):
 # ----------------------------------------------------------------------------------------------
 def test_fake_div2k_gives_div2k_valid_and_val(fake_div2k, tmp_path, capsys):
     summary = write_data_lists(fake_div2k, tmp_path, val_images=2)
-    valid = read_data_list(tmp_path / "DIV2K-valid.csv")
-    assert [os.path.basename(row["hr_path"]) for row in valid] == ["0801.png", "0802.png", "0803.png"]
+    val, valid = read_data_list(tmp_path / "val.csv"), read_data_list(tmp_path / "DIV2K-valid.csv")
+    # the first two validate; the test list keeps the rest: no image that chose the model is tested on
+    assert [os.path.basename(row["hr_path"]) for row in val] == ["0801.png", "0802.png"]
+    assert [os.path.basename(row["hr_path"]) for row in valid] == ["0803.png"]
     assert all(row["lr_path"].endswith(os.path.join("DIV2K_valid_LR_bicubic", "X4",
                                                     os.path.basename(row["hr_path"])[:4] + "x4.png"))
-               for row in valid)
-    assert read_data_list(tmp_path / "val.csv") == valid[:2]  # from DIV2K-valid; it stays a test set too
+               for row in val + valid)
     train = read_data_list(tmp_path / "train.csv")
     assert [os.path.basename(row["hr_path"]) for row in train] == ["0001.png", "0002.png", "0003.png", "0004.png"]
     assert all(row["lr_path"] for row in train)
