@@ -175,16 +175,18 @@ def calc_added_energy(sr, hr, crop_border=4):
 
     Both images are converted to Y, Cb and Cr (MATLAB ``rgb2ycbcr``, 0..255 scale) and cut into 64x64 tiles with a
     32-px step. In each tile and channel, the power spectra of SR and HR (mean removed, Hann window, averaged over
-    3x3 bins) are compared bin by bin over the band ``max(|fy|, |fx|) > 1/8`` cycles/pixel that the x4 LR cannot
-    hold (the texture band of ``calc_texture_score``, grid bins included); where the SR has more energy than the
-    HR, the excess is summed. By Parseval that sum is the mean square of a pattern: ``added`` is its RMS in the
-    Y channel (a mesh, noise, a grid: anything at any frequency of that band that the HR does not have there),
-    ``added_chroma`` the RMS of the Cb and Cr excesses together (colour speckle). Because the comparison is per tile
-    and per frequency, texture missing in one place (an over-smooth SR) does not cancel a pattern added elsewhere.
+    ``ADDED_SMOOTH_BINS`` x ``ADDED_SMOOTH_BINS`` = 5x5 bins) are compared bin by bin over the band
+    ``max(|fy|, |fx|) > 1/8`` cycles/pixel that the x4 LR cannot hold (the texture band of ``calc_texture_score``,
+    grid bins included); where the SR has more energy than the HR, the excess is summed. By Parseval that sum is the
+    mean square of a pattern: ``added`` is its RMS in the Y channel (a mesh, noise, a grid: anything at any frequency
+    of that band that the HR does not have there), ``added_chroma`` the RMS of the Cb and Cr excesses together (colour
+    speckle). Because the comparison is per tile and per frequency, texture missing in one place (an over-smooth SR)
+    does not cancel a pattern added elsewhere.
 
     Calibration (``tests/test_scores.py``): a sine grating of amplitude a added to the HR reads about ``a / sqrt(2)``
-    (its RMS); a texture with exactly the HR's local spectra but other phases still reads about 0.2 to 0.3 times the
-    HR texture's RMS (the bin-to-bin noise of a spectrum estimate), so compare models with each other, not with 0.
+    (its RMS); another draw of the HR's own stationary texture (equal spectra, independent phases) still reads about
+    0.43 times the RMS of the HR's texture in that band (the bin-to-bin noise of two spectrum estimates), so compare
+    models with each other, not with 0.
 
     Args:
         sr, hr: ``uint8`` arrays ``HxWx3`` (RGB) or ``HxW`` (gray), same shape, at least 16x16 after the crop (a side

@@ -6,6 +6,7 @@ from scipy.ndimage import gaussian_filter
 
 from imresize import imresize
 from metrics import (
+    TEXTURE_CUTOFF,
     _power_spectrum,
     calc_added_energy,
     calc_grid_score,
@@ -133,6 +134,23 @@ def test_added_energy_reads_the_rms_of_an_added_pattern_above_the_lr_nyquist():
     assert calc_added_energy(low, hr)[0] < 0.5  # below the LR's Nyquist frequency: the LR holds it, not "added"
     assert calc_added_energy(_blurred(hr), hr)[0] < 0.3  # detail removed is not detail added
 
+
+
+def test_added_energy_of_another_draw_of_the_hrs_own_texture_is_about_0_43_of_its_rms():
+    """The score's floor: the same stationary texture drawn twice (equal spectra, independent phases) is not 0, but
+    about 0.43 times the HR texture's RMS above the LR's Nyquist frequency (the bin-to-bin noise of two spectrum
+    estimates): compare models with each other, not with 0."""
+    rng = np.random.default_rng(0)
+    size = 256
+    band = np.maximum(*np.meshgrid(*[np.abs(np.fft.fftfreq(size - 8))] * 2, indexing="ij")) > TEXTURE_CUTOFF
+    ratios = []
+    for _ in range(3):
+        hr, sr = (np.clip(128 + 20 * t / t.std(), 0, 255).round().astype(np.uint8)
+                  for t in (gaussian_filter(rng.standard_normal((size, size)), 0.8) for _ in range(2)))
+        spectrum = np.fft.fft2(hr[4:-4, 4:-4] - hr[4:-4, 4:-4].mean())  # the 4-px border crop, as the score's
+        band_rms = np.sqrt(np.sum(np.abs(spectrum[band]) ** 2)) / spectrum.size * 219 / 255  # Parseval, in Y
+        ratios.append(calc_added_energy(sr, hr)[0] / band_rms)
+    assert ratios == pytest.approx([0.43] * 3, abs=0.04)
 
 def test_added_chroma_sees_colour_speckle_and_not_grey_noise():
     hr = _natural_image(128)
