@@ -19,7 +19,7 @@ from datasets import TestDataset
 from evaluation import display_name
 from inference import super_resolve_set
 from metrics import calc_psnr, calc_ssim
-from utils import SCALE, as_rgb, atomic_path, convert_image, load_image, modcrop
+from utils import SCALE, as_rgb, atomic_path, convert_image, load_image, modcrop, nearest_upscale
 
 
 def load_example(image_path=None, hr_path=None, list_path=None, name="butterfly"):
@@ -72,7 +72,7 @@ def _to_display_size(image, height, width, label):
         raise ValueError(f"compare_figure: {label!r} is {image.shape[0]}x{image.shape[1]}, not an integer fraction "
                          f"of the largest image ({height}x{width})")
     factor = int(factor_y)
-    return image.repeat(factor, axis=0).repeat(factor, axis=1) if factor > 1 else image
+    return nearest_upscale(image, factor)
 
 
 def compare_figure(images, zoom_box=None, title=None, reference="HR", panel_size=3.0):

@@ -36,7 +36,7 @@ from PIL import Image
 import mos
 from datasets import TestDataset
 from mos import HR, KEY_COLUMNS, NEAREST, RATING_COLUMNS, SCORES
-from utils import SCALE, atomic_path, load_image, write_csv
+from utils import SCALE, atomic_path, load_image, nearest_upscale, write_csv
 
 SCORE_LABELS = ("bad", "poor", "fair", "good", "excellent")  # the page's words for SCORES
 PAGE_PATH = Path(__file__).resolve().with_name("rating.html")  # the rating page, whatever the current directory
@@ -46,11 +46,6 @@ PAGE_DATA_MARKER = '"@PAGE_DATA@"'  # where in rating.html the page's JSON objec
 # ----------------------------------------------------------------------------------------------
 # The rating page
 # ----------------------------------------------------------------------------------------------
-def nearest_upscale(lr, scale=SCALE):
-    """A ``uint8`` ``HxWx3`` image enlarged ``scale`` times by repeating each pixel (nearest neighbour)."""
-    return np.repeat(np.repeat(lr, scale, axis=0), scale, axis=1)
-
-
 def set_versions(list_path, sr_folder, models, max_images=None):
     """The versions of every image of a set, as the page shows them.
 
@@ -69,7 +64,7 @@ def set_versions(list_path, sr_folder, models, max_images=None):
     versions = {}
     for index in range(count):
         item = dataset[index]
-        images = {NEAREST: nearest_upscale(item["lr"])}
+        images = {NEAREST: nearest_upscale(item["lr"], SCALE)}
         for model in models:
             path = Path(sr_folder) / model / f"{item['name']}.png"
             if not path.is_file():

@@ -214,6 +214,12 @@ def as_rgb(array):
     raise ValueError(f"expected a uint8 image of shape HxW or HxWx3, got {array.shape}")
 
 
+def nearest_upscale(image, factor):
+    """An ``HxW`` or ``HxWx3`` array enlarged ``factor`` (an int) times by repeating each pixel (nearest neighbour):
+    how an LR image is shown beside SR images, without inventing anything."""
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
 def _imagenet_stats(like, values):
     return torch.tensor(values, dtype=like.dtype, device=like.device).view(3, 1, 1)
 

@@ -70,6 +70,8 @@ def test_truncated_vgg_from_local_file_is_frozen_and_normalises(random_vgg_file)
     mean, std = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
     normalised = (unit - mean) / std
     assert torch.allclose(vgg(images), reference.features[:9](normalised), atol=1e-5)
+    # the VGG's buffered normalisation is utils' "imagenet" representation, the one the rest of the project names
+    assert torch.allclose(convert_image(images, "[-1, 1]", "imagenet"), normalised, atol=1e-6)
     assert vgg(images).shape == (1, 128, 16, 16)
     assert not any(p.requires_grad for p in vgg.parameters())
     vgg.train()
