@@ -64,7 +64,7 @@ def amp_settings(config, device):
 def memory_format(config, device, amp_dtype):
     """channels_last when ``config.channels_last`` is True; with "auto", only where it was measured to help
     (benchmarks/bench_training.py): bf16 on a CPU (2.25x with autocast). Not in fp32 on an AVX2 CPU (SRResNet 7%
-    faster, SRGAN 6% slower), nor yet on CUDA, where PixelShuffle has no channels_last kernel (benchmarks/gpu_check.py
+    faster, SRGAN 6% slower), nor yet on CUDA, where PixelShuffle has no channels_last kernel (benchmarks/gpu_check.sh
     measures it)."""
     if config.channels_last == "auto":
         wanted = device.type == "cpu" and amp_dtype == torch.bfloat16

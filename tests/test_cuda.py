@@ -1,5 +1,5 @@
 """The CUDA path (skipped without a GPU; benchmarks/gpu_check.sh runs it where one is lent): fp16 AMP training
-steps of each phase, a resume, and tiled inference."""
+steps of each phase, and tiled inference (resume is tested on the CPU only)."""
 import pytest
 import torch
 
