@@ -1,8 +1,8 @@
 """The whole pipeline end to end, in minutes on a CPU: data lists, SRResNet, SRGAN, test, super-resolve.
 
 With no ``--data-root`` it needs nothing but the installed packages: it trains on the sample photographs
-bundled with scikit-image (``sample_data.make_sample_data``: 6 colour training photos, and astronaut,
-coffee and chelsea held out as the test set ``Sample``). With ``--data-root`` it uses your images (the
+bundled with scikit-image (``sample_data.make_sample_data``: 6 colour photos, 5 to train and 1 to validate,
+and astronaut, coffee and chelsea held out as the test set ``Sample``). With ``--data-root`` it uses your images (the
 layout of ``create_data_lists.py --help``) and the five standard test sets.
 
 It uses the paper's networks and losses with the CPU profile of ``settings.cpu_config`` (pixel-MSE
