@@ -27,7 +27,8 @@ def load_example(image_path=None, hr_path=None, list_path=None, name="butterfly"
 
     Either ``image_path`` (an LR image file, any format ``load_image`` reads) with an optional ``hr_path``
     (cropped to a multiple of 4; it must be 4x the LR's size), or, when ``image_path`` is None, the image
-    called ``name`` of the data list ``list_path`` (its first image if no image has that name).
+    called ``name`` of the data list ``list_path`` (its first image when ``name`` is None; ``ValueError`` naming the
+    list and its images when none has that name).
 
     Returns:
         ``{'name': str, 'lr': uint8 HxWx3, 'hr': uint8 4Hx4Wx3 or None}``.
@@ -39,7 +40,9 @@ def load_example(image_path=None, hr_path=None, list_path=None, name="butterfly"
         if len(dataset) == 0:
             raise ValueError(f"{list_path}: no images")
         names = [Path(row["hr_path"]).stem for row in dataset.rows]
-        return dataset[names.index(name) if name in names else 0]
+        if name is not None and name not in names:
+            raise ValueError(f"{list_path}: no image named {name!r} (it has: {', '.join(names)})")
+        return dataset[0 if name is None else names.index(name)]
     lr = load_image(image_path)
     hr = None
     if hr_path is not None:

@@ -118,6 +118,14 @@ def test_compare_figure_and_zoom_box(shared_data):
         figures.compare_figure({"odd": lr[:50], "HR": hr})
 
 
+
+def test_load_example_by_name_and_a_mistyped_name(eval_lists):
+    path = eval_lists / "Set5.csv"
+    assert figures.load_example(list_path=path, name="bird")["name"] == "bird"
+    assert figures.load_example(list_path=path, name=None)["name"] == "baby"  # the list's first image
+    with pytest.raises(ValueError, match="no image named 'butterfy' .*butterfly"):  # not another image, silently
+        figures.load_example(list_path=path, name="butterfy")
+
 def test_figure_preview_scales_wide_figures_and_keeps_small_ones(tmp_path):
     wide, small = tmp_path / "wide.png", tmp_path / "small.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (300, 1800, 3), dtype=np.uint8)).save(wide)
