@@ -210,7 +210,7 @@ def scan_data_root(data_root, test_sets=DEFAULT_TEST_SETS, train_folders=None, v
         train_folders: HR folders for training (absolute or relative to ``data_root``); None = the default
             (``DIV2K_train_HR`` if present plus every ``train/*/HR``).
         val_images: size of the validation list: the first ``val_images`` of DIV2K-valid when it is present
-            (DIV2K-valid stays a test set too), else the last ``val_images`` training images, removed from
+            (left out of the DIV2K-valid test list), else the last ``val_images`` training images, removed from
             the training list (held out). 0 = no validation images.
         crop_size: HR training crop; smaller training images (after modcrop) are skipped.
         scale: the super-resolution factor (LR folder ``X<scale>``, LR names ``<name>x<scale>``).
@@ -295,8 +295,11 @@ def _choose_validation(summary, val_images, div2k_valid_rows):
         summary.val = div2k_valid_rows[:val_images]
         summary.val_source = f"the first {len(summary.val)} images of {DIV2K_VALID}"
         if DIV2K_VALID in summary.test_sets:
-            summary.test_sets[DIV2K_VALID] = div2k_valid_rows[val_images:]
             summary.val_source += f", left out of {DIV2K_VALID}.csv"
+            summary.test_sets[DIV2K_VALID] = div2k_valid_rows[val_images:]
+            if not summary.test_sets[DIV2K_VALID]:  # every image validates: no test list rather than an empty one
+                del summary.test_sets[DIV2K_VALID]
+                summary.missing_test_sets.append(DIV2K_VALID)
     elif val_images > 0 and summary.train:
         count = len(summary.train)
         if count < 2 * val_images:

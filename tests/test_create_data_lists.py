@@ -97,6 +97,10 @@ def test_div2k_valid_serves_val_even_when_not_a_test_set(fake_div2k, tmp_path):
     summary = write_data_lists(fake_div2k, tmp_path, test_sets=[], val_images=10, log=None)
     assert len(summary.val) == 3 and len(summary.train) == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train.csv", "val.csv"]
+    # as a test set too, but every image of it validates: no DIV2K-valid.csv rather than an empty one
+    summary = write_data_lists(fake_div2k, tmp_path, test_sets=["DIV2K-valid"], val_images=3, log=None)
+    assert len(summary.val) == 3 and summary.missing_test_sets == ["DIV2K-valid"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.csv", "val.csv"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -217,7 +221,7 @@ def test_cli_help(capsys):
     assert exit_info.value.code == 0
     text = " ".join(capsys.readouterr().out.split())  # help lines are wrapped
     for expected in ("--data-root", "SRGAN_DATA_ROOT", "--test-sets", "--train-folders", "--val-images",
-                     "--crop-size", "--make-sample-data", "also reported as a test set", "held out"):
+                     "--crop-size", "--make-sample-data", "left out of DIV2K-valid.csv", "held out"):
         assert expected in text
 
 

@@ -307,4 +307,5 @@ def test_reads_a_csv_list(fake_div2k, tmp_path):
     train = TrainDataset(tmp_path / "train.csv", patches_per_image=2)
     assert len(train) == 8 and len(list(train)) == 8
     valid = TestDataset(tmp_path / "DIV2K-valid.csv")
-    assert [item["name"] for item in valid] == ["0801", "0802", "0803"]
+    assert [item["name"] for item in valid] == ["0802", "0803"]  # 0801 validates: it is in val.csv instead
+    assert [item["name"] for item in TestDataset(tmp_path / "val.csv")] == ["0801"]
