@@ -266,8 +266,7 @@ def _run_generator(generator, lr_image, tile_size, device, tile_overlap):
         generator.to(get_device(device))
     parameter = next(generator.parameters(), None)
     model_device = parameter.device if parameter is not None else torch.device("cpu")
-    source = "uint8" if isinstance(lr_image, np.ndarray) else "pil"
-    lr = convert_image(lr_image, source, "[0, 1]").unsqueeze(0).to(model_device)
+    lr = convert_image(lr_image, "uint8", "[0, 1]").unsqueeze(0).to(model_device)
 
     was_training = generator.training
     generator.eval()
@@ -308,8 +307,9 @@ def super_resolve(model, lr_image, tile_size=None, device=None, tile_overlap=Non
         ValueError: ``lr_image`` is not a ``uint8`` image, or ``tile_size`` is negative.
         FloatingPointError: the generator's output is not finite (broken weights).
     """
+    lr_image = as_rgb(lr_image) if isinstance(lr_image, np.ndarray) else convert_image(lr_image, "pil", "uint8")
     if model is None:
-        return imresize(as_rgb(lr_image), SCALE)
+        return imresize(lr_image, SCALE)
     return _run_generator(model, lr_image, tile_size, device, tile_overlap)
 
 

@@ -155,6 +155,12 @@ def test_super_resolve_takes_a_pil_image_and_rejects_bad_arrays():
     generator = Generator(n_blocks=1, channels=8)
     image = Image.fromarray(np.full((5, 6, 3), 100, np.uint8))
     assert inference.super_resolve(generator, image).shape == (20, 24, 3)
+    # a palette or RGBA image is its colours, by the generator and by bicubic alike
+    rgb = np.zeros((5, 6, 3), np.uint8) + np.array([200, 50, 0], np.uint8)
+    for other in (Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE),
+                  Image.fromarray(rgb).convert("RGBA")):
+        assert np.array_equal(inference.super_resolve(None, other), inference.super_resolve(None, rgb))
+        assert np.array_equal(inference.super_resolve(generator, other), inference.super_resolve(generator, rgb))
     with pytest.raises(ValueError, match="uint8"):
         inference.super_resolve(generator, np.zeros((5, 6, 3), np.float32))
     with pytest.raises(ValueError, match="tile_size"):
