@@ -16,7 +16,7 @@ from pathlib import Path
 
 from create_data_lists import is_image_file
 from inference import load_generator, super_resolve
-from utils import get_device, load_image, run_main, save_image
+from utils import load_image, run_main, save_image
 
 
 def build_parser():
@@ -70,9 +70,6 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.tile_size is not None and args.tile_size < 0:
         print("error: --tile-size must be >= 0", file=sys.stderr)
-        return 2
-    if args.device == "cuda" and not get_device("auto").type == "cuda":
-        print("error: --device cuda, but CUDA is not available", file=sys.stderr)
         return 2
     output_folder = Path(args.output_folder)
     try:

@@ -258,10 +258,14 @@ def load_checkpoint(path, map_location="cpu"):
 
 
 def get_device(name=None):
-    """``torch.device(name)``, or CUDA when available and ``name`` is None/'auto', else the CPU."""
+    """``torch.device(name)``, or CUDA when available and ``name`` is None/'auto', else the CPU. ``ValueError`` for
+    a CUDA device on a machine without one (a command line then prints one line, not torch's traceback)."""
     if name in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r}: CUDA is not available on this machine (use cpu or auto)")
+    return device
 
 
 # A user's mistake or what the user's machine lacks (a missing or malformed file, a wrong setting, a package that

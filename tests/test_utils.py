@@ -197,3 +197,10 @@ def test_a_command_line_prints_what_the_machine_lacks_in_one_line(error, capsys,
 
     assert run_main(main, []) == 1
     assert capsys.readouterr().err == f"error: {error}\n"  # no traceback
+
+
+def test_get_device_refuses_cuda_on_a_machine_without_it(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert utils.get_device("auto") == utils.get_device(None) == torch.device("cpu")
+    with pytest.raises(ValueError, match="device 'cuda:1': CUDA is not available"):  # not torch's RuntimeError
+        utils.get_device("cuda:1")
