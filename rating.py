@@ -36,7 +36,7 @@ from PIL import Image
 import mos
 from datasets import TestDataset
 from mos import HR, KEY_COLUMNS, NEAREST, RATING_COLUMNS, SCORES
-from utils import SCALE, atomic_path, load_image, nearest_upscale, write_csv
+from utils import SCALE, atomic_path, load_image, nearest_upscale, run_main, write_csv
 
 SCORE_LABELS = ("bad", "poor", "fair", "good", "excellent")  # the page's words for SCORES
 PAGE_PATH = Path(__file__).resolve().with_name("rating.html")  # the rating page, whatever the current directory
@@ -172,8 +172,8 @@ def build_parser():
     page = commands.add_parser("page", help="write the blind rating page and its key")
     page.add_argument("--list", required=True, help="the set's CSV list from create_data_lists.py (LR and HR)")
     page.add_argument("--sr-folder", required=True, help="where super_resolve_set wrote <model>/<name>.png")
-    page.add_argument("--models", nargs="+", default=["bicubic", "srresnet", "srgan", "baseline"],
-                      help="model folders to include (default: %(default)s)")
+    page.add_argument("--models", nargs="+", default=None,
+                      help="model folders to include (default: every folder in --sr-folder)")
     page.add_argument("--set-name", default=None, help="default: the list's file name (Set5.csv -> Set5)")
     page.add_argument("--out", default="results/rating", help="default: %(default)s")
     page.add_argument("--max-images", type=int, default=None, help="only the first N images of the list")
@@ -189,24 +189,21 @@ def build_parser():
 
 
 def main(argv=None):
-    """Command-line entry point; returns the exit status (0 done, 1 bad input, with an ``error:`` line)."""
+    """Command-line entry point; returns 0 (a mistake raises one of ``utils.USER_ERRORS``: ``run_main`` prints it)."""
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "page":
-            versions = set_versions(args.list, args.sr_folder, args.models, args.max_images)
-            written = write_rating_page(versions, args.set_name or Path(args.list).stem, args.out,
-                                        overwrite=args.overwrite, seed=args.seed)
-            print(f"{written['page']}: {written['versions']} versions of {len(versions)} images to rate; "
-                  f"key in {written['key']} (keep it; do not show it to the raters)")
-        else:
-            written = mos.analyse(args.ratings, args.key, args.out)
-            print(f"{len(args.ratings)} ratings file(s) -> {written['csv']}, {written['markdown']}")
-            print(Path(written["markdown"]).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    if args.command == "page":
+        models = args.models or sorted(entry.name for entry in Path(args.sr_folder).iterdir() if entry.is_dir())
+        versions = set_versions(args.list, args.sr_folder, models, args.max_images)
+        written = write_rating_page(versions, args.set_name or Path(args.list).stem, args.out,
+                                    overwrite=args.overwrite, seed=args.seed)
+        print(f"{written['page']}: {written['versions']} versions of {len(versions)} images to rate; "
+              f"key in {written['key']} (keep it; do not show it to the raters)")
+    else:
+        written = mos.analyse(args.ratings, args.key, args.out)
+        print(f"{len(args.ratings)} ratings file(s) -> {written['csv']}, {written['markdown']}")
+        print(Path(written["markdown"]).read_text(encoding="utf-8"))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

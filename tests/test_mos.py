@@ -124,7 +124,7 @@ def test_bad_ratings_file_names_file_and_line_and_writes_nothing(tmp_path, capsy
         path = write_ratings(tmp_path / "r.csv", lines, *([header] if header else []))
     with pytest.raises(ValueError, match=message):
         mos.analyse([path], [key], out)
-    assert rating.main(["analyse", str(path), "--key", str(key), "--out", str(out)]) == 1
+    assert rating.run_main(rating.main, ["analyse", str(path), "--key", str(key), "--out", str(out)]) == 1
     error = capsys.readouterr().err
     assert error.startswith("error: ") and str(path) in error and "Traceback" not in error
     assert sorted(p.name for p in out.iterdir()) == ["mos.csv"] and (out / "mos.csv").read_text() == "previous\n"

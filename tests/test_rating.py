@@ -122,10 +122,17 @@ def test_set_versions_and_the_page_command(tmp_path, capsys):
     assert rating.main(["page", "--list", str(list_path), "--sr-folder", str(tmp_path / "Tiny"),
                         "--models", "bicubic", "srgan", "--out", str(out)]) == 0
     assert {row["set"] for row in read_csv(out / "key.csv")} == {"Tiny"} and len(read_csv(out / "key.csv")) == 8
-    assert rating.main(["page", "--list", str(list_path), "--sr-folder", str(tmp_path / "Tiny"),
-                        "--models", "srresnet", "--out", str(tmp_path / "page2")]) == 1
+    assert rating.run_main(rating.main, ["page", "--list", str(list_path), "--sr-folder", str(tmp_path / "Tiny"),
+                                         "--models", "srresnet", "--out", str(tmp_path / "page2")]) == 1
     error = capsys.readouterr().err
     assert error.startswith("error: ") and "srresnet" in error and "Traceback" not in error
+    (tmp_path / "Tiny" / "baseline").mkdir()  # without --models: every model folder there is (none missing)
+    save_image(tmp_path / "Tiny" / "baseline" / "one.png", load_image(tmp_path / "HR" / "one.png"))
+    save_image(tmp_path / "Tiny" / "baseline" / "two.png", load_image(tmp_path / "HR" / "two.png"))
+    assert rating.main(["page", "--list", str(list_path), "--sr-folder", str(tmp_path / "Tiny"),
+                        "--out", str(tmp_path / "page3")]) == 0
+    assert {row["method"] for row in read_csv(tmp_path / "page3" / "key.csv")} == {
+        "nearest", "baseline", "bicubic", "srgan", "hr"}
 
 
 def test_notebook_cells_write_the_page_then_show_the_mos_table(tmp_path):
