@@ -153,12 +153,21 @@ def test_super_resolve_checks_its_output_folder_and_checkpoint_first(script, tmp
     result = script("super_resolve.py", "--checkpoint", "folder.pth", "photo.png", "--output-folder", "out")
     assert_clean_error(result, 2, "folder.pth: a folder, not a checkpoint file")
 
-    locked = tmp_path / "locked"
-    locked.mkdir(mode=0o500)
-    if os.access(locked, os.W_OK):  # root ignores permissions: nothing to check then
-        return
-    result = script("super_resolve.py", "--checkpoint", str(tiny_checkpoint), "photo.png", "--output-folder", "locked")
-    assert_clean_error(result, 2, "locked: the output folder is not writable")
+
+def test_super_resolve_refuses_an_output_folder_it_cannot_write(tmp_path, tiny_checkpoint, monkeypatch, capsys):
+    """In-process, with the permission answered by os.access as for a user without write access (root, as in CI,
+    may write anywhere, so a real read-only folder would check nothing there)."""
+    import super_resolve
+    from utils import save_image
+    save_image(tmp_path / "photo.png", (torch.rand(20, 24, 3) * 255).byte().numpy())
+    (tmp_path / "locked").mkdir()
+    real_access = os.access
+    monkeypatch.setattr(super_resolve.os, "access",
+                        lambda path, mode: False if str(path).endswith("locked") else real_access(path, mode))
+    assert super_resolve.main(["--checkpoint", str(tiny_checkpoint), str(tmp_path / "photo.png"),
+                               "--output-folder", str(tmp_path / "locked")]) == 2
+    captured = capsys.readouterr()
+    assert "locked: the output folder is not writable" in captured.err and "photo.png" not in captured.out
 
 
 def test_requirements_pin_a_torch_with_every_api_the_code_uses():
