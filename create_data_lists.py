@@ -328,13 +328,13 @@ def write_data_lists(data_root, output_folder="data_lists", test_sets=DEFAULT_TE
         DataListError: when the lists would be unusable (e.g. no training images); nothing is written then.
     """
     log = log or (lambda *args, **kwargs: None)
+    output = Path(output_folder)
+    if output.exists() and not output.is_dir():  # before the scan, which verifies every image (minutes on DIV2K)
+        raise DataListError(f"{output}: the output folder is a file")
     summary = scan_data_root(data_root, test_sets, train_folders, val_images, crop_size, scale, verify, log)
     if summary.errors:
         raise DataListError("; ".join(summary.errors))
 
-    output = Path(output_folder)
-    if output.exists() and not output.is_dir():
-        raise DataListError(f"{output}: the output folder is a file")
     output.mkdir(parents=True, exist_ok=True)
     lists = {"train.csv": summary.train, "val.csv": summary.val}
     lists.update({f"{name}.csv": rows for name, rows in summary.test_sets.items()})
@@ -378,7 +378,8 @@ def build_parser():
                "  <Set>/HR/<name>.png           <Set>/LR_bicubic/X4/<name>x4.png   (LR optional)\n"
                "  train/<Extra>/HR/<name>.png   (extra training images, e.g. train/T91/HR)\n"
                f"image files: {' '.join(IMAGE_EXTENSIONS)}. Unusable files are listed with the reason.\n"
-               "exit status: 0 lists written, 2 error (e.g. no training images).\n\n"
+               "exit status: 0 lists written, 2 the lists would be unusable (e.g. no training images) or\n"
+               "the output folder is a file, 1 another problem with a file or folder (named).\n\n"
                "no data? python create_data_lists.py --make-sample-data sample_data\n"
                "         python create_data_lists.py --data-root sample_data --test-sets Sample --val-images 1")
     parser.add_argument("--data-root", default=os.environ.get("SRGAN_DATA_ROOT", "./data"),

@@ -187,6 +187,13 @@ def test_empty_training_list_is_an_error(shared_data, tmp_path, capsys):
         write_data_lists(root, output, log=None)
 
 
+def test_an_output_folder_that_is_a_file_is_refused_before_any_image_is_read(tmp_path, monkeypatch):
+    (tmp_path / "lists").write_text("")
+    monkeypatch.setattr("create_data_lists.scan_data_root", lambda *args: pytest.fail("scanned first"))
+    with pytest.raises(DataListError, match="lists: the output folder is a file"):
+        write_data_lists(tmp_path / "data", tmp_path / "lists", log=None)
+
+
 def test_too_few_images_to_hold_out_is_an_error(messy_root, tmp_path):
     with pytest.raises(DataListError, match="only 3 training images: holding out 10 for validation would leave 0"):
         write_data_lists(messy_root, tmp_path, test_sets=[], val_images=10, log=None)
