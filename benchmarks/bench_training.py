@@ -15,6 +15,7 @@ data pipeline keeps up.
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from create_data_lists import scan_image_folder  # noqa: E402
 from datasets import TrainDataset  # noqa: E402
+from sample_data import make_sample_data  # noqa: E402
 from settings import cpu_config  # noqa: E402
 from solver import Trainer  # noqa: E402
 
@@ -34,8 +36,16 @@ WAITS = ("item", "tolist", "__float__", "__bool__")  # Tensor methods that bring
 
 
 def training_rows(count):
-    rows = scan_image_folder(SHARED / "train" / "BSDS200" / "HR", min_size=96)[0]
-    return rows[:count]
+    """The first ``count`` BSDS200 images of ../shared/data ($SRGAN_SHARED_DATA); without them, scikit-image's colour
+    sample photographs (sample_data.py), written once into a temporary folder."""
+    folder = SHARED / "train" / "BSDS200" / "HR"
+    if not folder.is_dir():
+        folder = Path(tempfile.mkdtemp(prefix="bench_training_")) / "sample"
+        make_sample_data(folder, log=None)
+        folder = folder / "train" / "skimage" / "HR"
+        print(f"(no {SHARED / 'train' / 'BSDS200'}: scikit-image's sample photographs instead)")
+    rows = scan_image_folder(folder, min_size=96)[0]
+    return (rows * count)[:count]  # the 6 sample photographs repeat
 
 
 def _synchronize(device):
