@@ -1,7 +1,8 @@
 """Does the training sampler let SRResNet learn as fast as uniform sampling? Side by side, same start.
 
 Trains the paper's generator for ``--updates`` updates from the same initialisation (seed 0), Adam 2e-4,
-batch 16, 96 px crops, bf16 autocast + channels_last (the CPU defaults), with the patches of each sampler:
+batch 16, 96 px crops, the cpu profile's precision (bf16 autocast + channels_last where the CPU has bf16
+instructions, else fp32; the header line says which), with the patches of each sampler:
 
 * ``uniform``: every patch from a uniformly random training image (16 independent draws per batch), one
   random crop: the plain reference;
@@ -101,7 +102,10 @@ def main():
         samplers += [(f"TrainDataset pool_size={pool}",
                       dataset_patches(TrainDataset(train_list, patches_per_image=16, pool_size=pool)))
                      for pool in args.pools]
-        print(f"{len(whole.rows)} training images, {args.updates} updates of batch {BATCH}, Adam 2e-4, bf16, "
+        probe = Trainer(cpu_config(), "srresnet", torch.device("cpu"))  # the precision every run below gets
+        precision = ("bf16 autocast" if probe.amp_dtype == torch.bfloat16 else "fp32") + (
+            ", channels_last" if probe.memory_format == torch.channels_last else ", NCHW")
+        print(f"{len(whole.rows)} training images, {args.updates} updates of batch {BATCH}, Adam 2e-4, {precision}, "
               f"same initialisation; validation: the 10 held-out T91 images of val.csv")
         print(f"{'sampler':<32}{'loss (last 50)':>16}{'val PSNR':>10}{'s/update':>10}")
         reference = None
