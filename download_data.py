@@ -92,8 +92,11 @@ def archive_name(part):
     return part["url"].rsplit("/", 1)[-1]
 
 
+INSTALLING = "installing\n"  # a marker's text while its part's folders are being moved into place
+
+
 def marker_path(root, name):
-    """The completion marker of part ``name`` (it holds the part's checksum, for reference)."""
+    """The completion marker of part ``name`` (it holds the part's checksum, for reference, or ``INSTALLING``)."""
     return Path(root) / ".download_data" / f"{name}.complete"
 
 
@@ -184,7 +187,8 @@ def extract(archive, folder):
 
 def install(name, archive, root):
     """Unpack ``archive`` into a temporary folder in ``root``, move part ``name``'s folders into place (replacing
-    this script's earlier copies) and write its completion marker last."""
+    this script's earlier copies) and write its completion marker last. While the folders move, the marker says
+    ``installing``: a run stopped there leaves folders this script knows as its own, and the next run redoes it."""
     part, marker = PARTS[name], marker_path(root, name)
     root.mkdir(parents=True, exist_ok=True)
     print(f"[{name}] unpacking {archive.name}")
@@ -193,7 +197,8 @@ def install(name, archive, root):
         missing = [source for source in part["folders"] if not Path(folder, source).is_dir()]
         if missing:
             raise ValueError(f"{archive}: no folder {', '.join(missing)} in it (not the archive of part {name}?)")
-        marker.unlink(missing_ok=True)  # from here on the part is not complete
+        with atomic_path(marker) as tmp_path:  # from here on the part is this script's, but not complete
+            Path(tmp_path).write_text(INSTALLING)
         for source, target in part["folders"].items():
             if (root / target).exists():
                 shutil.rmtree(root / target)
@@ -211,7 +216,7 @@ def prepare_part(name, root, archives=None):
     """
     part, root, marker = PARTS[name], Path(root), marker_path(root, name)
     targets = [root / target for target in part["folders"].values()]
-    if marker.is_file() and all(map(Path.is_dir, targets)):
+    if marker.is_file() and marker.read_text() != INSTALLING and all(map(Path.is_dir, targets)):
         return False
     foreign = [str(target) for target in targets if target.exists()]
     if foreign and not marker.is_file():  # checked first: nobody waits for 3 GB to learn this

@@ -3,6 +3,7 @@ archives with the inner layout of the real ones, and ``PARTS`` is pointed at the
 import hashlib
 import http.server
 import io
+import os
 import re
 import socket
 import subprocess
@@ -224,6 +225,26 @@ def test_folders_made_by_someone_else_are_not_replaced(tmp_path, server, capsys)
     assert run(tmp_path, "--only", "benchmark") == 1
     assert "move them away" in capsys.readouterr().err
     assert server.requests == [] and (tmp_path / "Set5" / "HR" / "mine.png").exists()
+
+
+def test_an_install_stopped_while_moving_folders_is_redone(tmp_path, server, monkeypatch):
+    """Ctrl-C between two folders of a part: the next run knows them as its own and installs the part again."""
+    moves, real_replace = [], os.replace
+
+    def replace_then_stop(source, target):  # the marker's atomic writes pass; the second folder's move stops
+        if ".download_data" not in str(target):
+            if moves:
+                raise KeyboardInterrupt
+            moves.append(target)
+        real_replace(source, target)
+
+    monkeypatch.setattr(download_data.os, "replace", replace_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        download_data.prepare_part("benchmark", tmp_path)
+    assert moves and download_data.marker_path(tmp_path, "benchmark").read_text() == download_data.INSTALLING
+    monkeypatch.setattr(download_data.os, "replace", real_replace)
+    assert run(tmp_path, "--only", "benchmark") == 0  # not "were not installed by this script"
+    assert_installed(tmp_path, "benchmark")
 
 
 def test_no_network_gives_one_clear_line_per_part(tmp_path, closed_port):
