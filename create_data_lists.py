@@ -345,7 +345,7 @@ def write_data_lists(data_root, output_folder="data_lists", test_sets=DEFAULT_TE
         stale = output / f"{name}.csv"
         if stale.exists():
             stale.unlink()
-            log(f"removed the old {stale}: test set {name} is missing now")
+            log(f"removed the old {stale}: no {name} test list now")
 
     log(f"\nData lists from {summary.data_root} written to {os.path.abspath(output)}:")
     for file_name, rows in lists.items():
@@ -408,7 +408,7 @@ def build_parser():
 
 
 def main(argv=None):
-    """Command-line entry point; returns the exit status (0 ok, 2 error)."""
+    """Command-line entry point; returns the exit status (0 ok, 2 unusable lists; ``run_main``: 1 a file problem)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.val_images < 0:

@@ -171,9 +171,10 @@ def paired_wilcoxon(ratings, set_name, method_a, method_b):
     """The two-sided Wilcoxon signed-rank test of two methods of a set, as the paper.
 
     Each pair is the scores one rater gave one image under the two methods. scipy's defaults: pairs with equal
-    scores are dropped (``zero_method='wilcox'``), and ``method='auto'`` as scipy 1.17 documents it: without ties,
-    the exact p up to 50 pairs; with ties (the usual case with scores 1 to 5), every sign permutation up to 13
-    pairs, beyond that the tie-corrected normal approximation. Older scipy versions may choose differently.
+    scores are dropped from the ranks (``zero_method='wilcox'``), and ``method='auto'`` as scipy 1.17 does it: the
+    exact p only when no difference is tied and none is zero, up to 50 pairs; otherwise (the usual case with scores
+    1 to 5) every sign permutation up to 13 pairs, beyond that the tie-corrected normal approximation (both counts
+    include the pairs with equal scores). Older scipy versions may choose differently.
     Returns:
         ``(number of pairs, p-value)``; p is nan when no pair has a difference.
     """

@@ -40,7 +40,8 @@ def make_sample_data(root, log=print):
     set ``Sample``: ``root/Sample/HR/<name>.png`` and ``root/Sample/LR_bicubic/X4/<name>x4.png`` (LR made
     with ``imresize`` from the modcropped HR). Then ``create_data_lists.py --data-root root --test-sets
     Sample --val-images 1`` works (6 colour training images: hold out only one for validation).
-    Idempotent: existing files are kept; files are written atomically.
+    Idempotent: existing files are kept; files are written atomically. Other images in the script's own
+    ``train/skimage/HR`` (an older version's names) are removed, so the folder holds exactly this set.
 
     Returns:
         ``{'train': [HR paths], 'test': [HR paths]}`` of the images now in place.
@@ -65,8 +66,12 @@ def make_sample_data(root, log=print):
                     hr = modcrop(load_image(hr_path), SCALE)
                     save_image(lr_path, imresize(hr, 1 / SCALE))
             written[split].append(str(hr_path))
+    train_folder = root / "train" / "skimage" / "HR"
+    for stale in sorted(set(train_folder.glob("*.png")) - {Path(path) for path in written["train"]}):
+        stale.unlink()
+        log(f"  removed {stale}: not one of this version's sample photographs")
     if not written["train"]:
-        raise OSError("no scikit-image sample photograph could be loaded (each one skipped is listed above)")
+        raise OSError("no scikit-image sample photograph could be loaded (the log names each one's error)")
     log(f"sample data in {os.path.abspath(root)}: {len(written['train'])} training images, "
         f"{len(written['test'])} test images (set 'Sample')")
     return written

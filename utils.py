@@ -289,5 +289,5 @@ def run_main(main, argv=None):
             print("interrupted", file=sys.stderr)
             return 130
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {str(message) or type(error).__name__}", file=sys.stderr)  # MemoryError() has no text
         return 1

@@ -35,15 +35,18 @@ SHARED = Path(os.environ.get("SRGAN_SHARED_DATA", REPO.parent / "shared" / "data
 WAITS = ("item", "tolist", "__float__", "__bool__")  # Tensor methods that bring a value to the host
 
 
-def training_rows(count):
-    """The first ``count`` BSDS200 images of ../shared/data ($SRGAN_SHARED_DATA); without them, scikit-image's colour
-    sample photographs (sample_data.py), written once into a temporary folder."""
+def image_folder(scratch):
+    """BSDS200's HR folder of ../shared/data ($SRGAN_SHARED_DATA); without it, scikit-image's colour sample
+    photographs (sample_data.py), written into the folder ``scratch``."""
     folder = SHARED / "train" / "BSDS200" / "HR"
-    if not folder.is_dir():
-        folder = Path(tempfile.mkdtemp(prefix="bench_training_")) / "sample"
-        make_sample_data(folder, log=None)
-        folder = folder / "train" / "skimage" / "HR"
-        print(f"(no {SHARED / 'train' / 'BSDS200'}: scikit-image's sample photographs instead)")
+    if folder.is_dir():
+        return folder
+    print(f"(no {folder}: scikit-image's sample photographs instead)")
+    make_sample_data(scratch, log=None)
+    return Path(scratch) / "train" / "skimage" / "HR"
+
+
+def training_rows(folder, count):
     rows = scan_image_folder(folder, min_size=96)[0]
     return (rows * count)[:count]  # the 6 sample photographs repeat
 
@@ -104,10 +107,16 @@ def main():
     parser.add_argument("--crop-size", type=int, default=96)
     parser.add_argument("--quick", action="store_true", help="fp32 variants only, no data-pipeline epoch")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench_training_") as scratch:  # removed at the end
+        run(args, image_folder(scratch))
+
+
+def run(args, folder):
+    """The measurements, on the training images of ``folder``."""
     device = torch.device(args.device)
     print(f"torch {torch.__version__}, {device}, {torch.get_num_threads()} threads, batch {args.batch_size}, "
           f"crop {args.crop_size}")
-    dataset = TrainDataset(training_rows(8), crop_size=args.crop_size, patches_per_image=args.batch_size)
+    dataset = TrainDataset(training_rows(folder, 8), crop_size=args.crop_size, patches_per_image=args.batch_size)
     batches = list(DataLoader(dataset, batch_size=args.batch_size))
     mixed = "fp16 AMP" if device.type == "cuda" else "bf16 autocast"
     variants = [("fp32, NCHW (baseline)", False, False), (f"{mixed}, NCHW", True, False),
@@ -129,7 +138,7 @@ def main():
     if args.quick:
         return
     # Does the data pipeline keep up? One real epoch with the cpu profile (1 worker).
-    dataset = TrainDataset(training_rows(24), crop_size=args.crop_size, patches_per_image=16)
+    dataset = TrainDataset(training_rows(folder, 24), crop_size=args.crop_size, patches_per_image=16)
     loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=1, drop_last=True)
     summary = Trainer(cpu_config(device=device.type), "srresnet", device).run_epoch(loader, 1, progress=False)
     share = summary["data_seconds"] / summary["seconds"]

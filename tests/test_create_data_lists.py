@@ -243,7 +243,10 @@ def test_cli_writes_lists_with_data_root_from_env(fake_div2k, tmp_path, monkeypa
 def test_make_sample_data_without_shared_data(tmp_path, capsys):
     root = tmp_path / "sample"
     assert main(["--make-sample-data", str(root)]) == 0
-    made = make_sample_data(root, log=None)  # idempotent: keeps the files
+    old = root / "train" / "skimage" / "HR" / "stereo_motorcycle_right.png"  # an older version's name
+    old.write_bytes((root / "train" / "skimage" / "HR" / "motorcycle_right.png").read_bytes())
+    made = make_sample_data(root, log=None)  # idempotent: keeps the files, removes the older version's
+    assert not old.exists()
     assert len(made["test"]) == 3 and len(made["train"]) == 6
     for path in made["train"]:  # colour photographs, so that the demo's results are in colour
         image = load_image(path)
@@ -253,6 +256,9 @@ def test_make_sample_data_without_shared_data(tmp_path, capsys):
     sample = read_data_list(tmp_path / "lists" / "Sample.csv")
     train = read_data_list(tmp_path / "lists" / "train.csv")
     assert len(sample) == 3 and len(train) == len(made["train"]) - 1
+    # the held-out image is a scene no training image shows (the two motorcycle views both train)
+    assert [os.path.basename(row["hr_path"]) for row in read_data_list(tmp_path / "lists" / "val.csv")] == [
+        "rocket.png"]
     for row in sample:
         hr = modcrop(load_image(row["hr_path"]), 4)
         assert (load_image(row["lr_path"]) == imresize(hr, 1 / 4)).all()
