@@ -199,6 +199,15 @@ def test_a_command_line_prints_what_the_machine_lacks_in_one_line(error, capsys,
     assert capsys.readouterr().err == f"error: {error}\n"  # no traceback
 
 
+def test_an_error_without_a_message_is_named_by_its_type(capsys, monkeypatch):
+    monkeypatch.delenv("SRGAN_TRACEBACK", raising=False)
+
+    def main(argv):
+        raise MemoryError()
+
+    assert run_main(main, []) == 1 and capsys.readouterr().err == "error: MemoryError\n"
+
+
 def test_get_device_refuses_cuda_on_a_machine_without_it(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert utils.get_device("auto") == utils.get_device(None) == torch.device("cpu")
