@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Issues 24 and 25: after train_notebook.sh's run has ended (SRGAN epoch 36 logged), in the repository's work tree:
+# train.ipynb takes the executed copy's code cells and outputs (keep_train_outputs.py: its markdown stays the
+# repository's; a changed code cell stops it), the run's logs go to results/logs/notebook/, the two curve figures
+# of report.md are drawn from them, and final_evaluation.sh runs test.ipynb and super_resolution.ipynb on the models
+# (about 20 minutes on a 2-core CPU with bf16, 40 without).
+#     NOTEBOOK_DIR=/work/runs/notebook SRGAN_NIQE_MODEL=/work/shared/niqe PYTHON=.venv/bin/python \
+#         bash experiments/finish_notebook_run.sh
+set -euo pipefail
+: "${NOTEBOOK_DIR:?the work tree of train_notebook.sh}"
+python="${PYTHON:-python}"
+epochs=$(tail -n +2 "$NOTEBOOK_DIR/logs/srgan_epochs.csv" | wc -l)
+if [ "$epochs" -lt 36 ]; then
+    echo "error: $NOTEBOOK_DIR/logs/srgan_epochs.csv has $epochs of 36 SRGAN epochs: the run has not ended" >&2
+    exit 1
+fi
+"$python" experiments/keep_train_outputs.py "$NOTEBOOK_DIR/train.executed.ipynb"
+mkdir -p results/logs/notebook
+cp "$NOTEBOOK_DIR"/logs/*.csv results/logs/notebook/
+"$python" - <<'PY'
+import curves
+import figures
+
+for phases, name in ((("srresnet",), "training_curves"), (("srgan",), "adversarial_curves")):
+    figures.save_figure(curves.plot_training_curves("results/logs/notebook", phases=phases), f"results/{name}.png")
+PY
+bash experiments/final_evaluation.sh
