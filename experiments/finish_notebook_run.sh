@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Issues 24 and 25: after train_notebook.sh's run has ended (SRGAN epoch 36 logged), in the repository's work tree:
 # train.ipynb takes the executed copy's code cells and outputs (keep_train_outputs.py: its markdown stays the
-# repository's; a changed code cell stops it), the run's logs go to results/logs/notebook/, the two curve figures
-# of report.md are drawn from them, and final_evaluation.sh runs test.ipynb and super_resolution.ipynb on the models
+# repository's; a changed code cell stops it), the previously reported models' outputs move (git mv) to
+# results/logs/previous_models/ (the GAN from scratch's rows stay there), the run's logs go to
+# results/logs/notebook/, the two curve figures of report.md are drawn from them, and final_evaluation.sh runs test.ipynb and super_resolution.ipynb on the models
 # (about 20 minutes on a 2-core CPU with bf16, 40 without).
 #     NOTEBOOK_DIR=/work/runs/notebook SRGAN_NIQE_MODEL=/work/shared/niqe PYTHON=.venv/bin/python \
 #         bash experiments/finish_notebook_run.sh
@@ -15,6 +16,12 @@ if [ "$epochs" -lt 36 ]; then
     exit 1
 fi
 "$python" experiments/keep_train_outputs.py "$NOTEBOOK_DIR/train.executed.ipynb"
+previous=results/logs/previous_models
+if [ ! -f "$previous/metrics.csv" ]; then  # once: the outputs of the models reported before these
+    for name in metrics.csv metrics.md per_image Set5 example_butterfly.png training_curves.png adversarial_curves.png; do
+        git mv "results/$name" "$previous/$name"
+    done
+fi
 mkdir -p results/logs/notebook
 cp "$NOTEBOOK_DIR"/logs/*.csv results/logs/notebook/
 "$python" - <<'PY'
