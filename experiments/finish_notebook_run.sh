@@ -4,7 +4,7 @@
 # repository's; a changed code cell stops it), the previously reported models' outputs move (git mv) to
 # results/logs/previous_models/ (the GAN from scratch's rows stay there), the run's logs go to
 # results/logs/notebook/, the two curve figures of report.md are drawn from them, and final_evaluation.sh runs test.ipynb and super_resolution.ipynb on the models
-# (about 20 minutes on a 2-core CPU with bf16, 40 without).
+# (not yet timed: a smoke run on one image per set suggested about 40 minutes on an AVX2-only 2-core CPU).
 #     NOTEBOOK_DIR=/work/runs/notebook SRGAN_NIQE_MODEL=/work/shared/niqe PYTHON=.venv/bin/python \
 #         bash experiments/finish_notebook_run.sh
 set -euo pipefail
