@@ -53,6 +53,8 @@ def test_train_notebook_executes_both_phases(shared_data, tmp_path, monkeypatch)
 
     assert markdown_shown("srresnet").startswith("| epoch | lr | content | s | val PSNR |")  # the whole history
     assert "| D(HR) | D(SR) |" in markdown_shown("srgan")
+    curves_cell = next(c for c in cells if "plot_training_curves" in "".join(c["source"]))
+    assert [o for o in curves_cell["outputs"] if "image/png" in o.get("data", {})]  # a picture, not "<Figure ...>"
 
     # The student changes the learning rate and reruns: refused, nothing trained, nothing overwritten.
     before = [(tmp_path / path).read_bytes() for path in ("checkpoints/srresnet_last.pth", "logs/srresnet_epochs.csv")]

@@ -3,6 +3,7 @@ outputs: a random small generator checkpoint, Set5 only, two images."""
 import csv
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,20 @@ def test_committed_notebooks_have_a_parameters_cell_and_no_errors(notebook):
     assert sum("parameters" in cell["metadata"].get("tags", []) for cell in cells) == 1
     assert not [output for cell in cells for output in cell.get("outputs", [])
                 if output.get("output_type") == "error"]
+
+
+@pytest.mark.parametrize("notebook", ["train.ipynb", "test.ipynb", "super_resolution.ipynb"])
+def test_committed_notebooks_ran_every_code_cell_without_progress_bars(notebook):
+    """The hand-in: every code cell of the committed notebooks has run, in order, and kept its outputs; none of
+    them is a progress bar's stream (a carriage return or a tqdm bar like ' 40%|####  |')."""
+    cells = [cell for cell in json.loads((REPO / notebook).read_text(encoding="utf-8"))["cells"]
+             if cell["cell_type"] == "code"]
+    counts = [cell.get("execution_count") for cell in cells]
+    assert None not in counts and counts == sorted(counts), f"{notebook}: code cells not run in order: {counts}"
+    streams = ["".join(output.get("text", "")) for cell in cells for output in cell.get("outputs", [])
+               if output.get("output_type") == "stream"]
+    bars = [text[:80] for text in streams if "\r" in text or re.search(r"\d+%\|", text)]
+    assert not bars, f"{notebook}: {len(bars)} progress-bar streams in the outputs, the first: {bars[:3]}"
 
 
 @pytest.mark.parametrize("notebook", ["train.ipynb", "test.ipynb", "super_resolution.ipynb"])
