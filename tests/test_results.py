@@ -29,8 +29,7 @@ def _measured_rows(path=RESULTS):
 def test_committed_bicubic_rows_match_the_reference():
     with open(RESULTS, newline="") as file:
         rows = list(csv.DictReader(file))
-    # the current columns, or the leading ones of a table written before the newer scores existed (they follow)
-    assert list(rows[0]) == list(METRICS_COLUMNS)[:len(rows[0])] and len(rows[0]) >= 7
+    assert list(rows[0]) == list(METRICS_COLUMNS)
     bicubic = {row["dataset"]: row for row in rows if row["model"] == "bicubic"}
     for dataset, (psnr, ssim) in BICUBIC_X4.items():
         assert float(bicubic[dataset]["psnr"]) == pytest.approx(psnr, abs=0.005), dataset
@@ -81,8 +80,7 @@ def _has_run(cells, run):
 
 def test_the_reports_score_rows_are_the_committed_ones():
     """Each model's NIQE, grid / texture and added / chroma in results/metrics.csv stand in one row of a report.md
-    table, set by set in the CSV's order (the HR images' own row: NIQE only). A table written before NIQE and the
-    added energy existed has no column for them: then only grid / texture is checked (never nothing)."""
+    table, set by set in the CSV's order (the HR images' own row: NIQE only); every score is checked."""
     with open(RESULTS, newline="") as file:
         rows = [row for row in csv.DictReader(file) if int(row["images"]) > 0]
     table_rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
@@ -97,7 +95,8 @@ def test_the_reports_score_rows_are_the_committed_ones():
             assert any(_has_run(line, cells) for line in table_rows), \
                 f"report.md has no table row with {model}'s {score} cells {cells} from results/metrics.csv"
             checked.add(score)
-    assert "grid" in checked
+    assert checked == set(SCORE_CELLS)
+
 
 def test_the_report_has_the_assignments_five_parts_in_order_in_at_most_3500_words():
     """The hand-in report: results, the best settings, how G and D are trained, the Set5 images, what was tried
