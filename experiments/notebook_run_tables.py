@@ -5,6 +5,7 @@ beside fp32, and the time per update. Markdown on stdout.
     python experiments/notebook_run_tables.py [--run results/logs/notebook] [--fp32 results/logs/notebook_lost_fp32]
 """
 import argparse
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -44,13 +45,14 @@ def srgan_table(run):
     """The SRGAN's held-out scores and D's mean outputs after the chosen epochs (PSNR without SSIM: the report's
     "PSNR / SSIM" pairs are test-set results, each in a committed metrics.csv, tests/test_results.py)."""
     rows = by_epoch(run, "srgan")
+    updates = dict(zip(sorted(rows), itertools.accumulate(int(rows[e]["iterations"]) for e in sorted(rows))))
     lines = ["| SRGAN epoch (updates) | lr | PSNR (dB) | NIQE | grid / texture | added / chroma | D(HR) / D(SR) |",
              "|---|---|---|---|---|---|---|"]
     for epoch in SRGAN_EPOCHS:
         if epoch not in rows:
             continue
         row = {key: float(value) for key, value in rows[epoch].items() if value not in (None, "")}
-        lines.append(f"| {epoch} ({280 * epoch:,}) | {row['lr']:.0e} | {row['val_psnr']:.2f}"
+        lines.append(f"| {epoch} ({updates[epoch]:,}) | {row['lr']:.0e} | {row['val_psnr']:.2f}"
                      f" | {row['val_niqe']:.2f} | {format_grid_texture(row['val_grid'], row['val_texture'])}"
                      f" | {format_added(row['val_added'], row['val_added_chroma'])}"
                      f" | {row['d_real']:.2f} / {row['d_fake']:.2f} |")
