@@ -4,7 +4,8 @@ images). The logs hold a phase's whole history across sittings, so the curves do
 
 Every figure is a ``matplotlib.figure.Figure`` made without pyplot (a notebook displays it; ``figures.save_figure``
 writes it). Public functions: ``plot_training_curves``, ``plot_validation_curves``, ``plot_tradeoffs`` (runs in the
-plane of PSNR against a perceptual score) and ``epochs_table`` (the epochs log as a Markdown table).
+plane of PSNR against a perceptual score), ``plot_frontier`` (runs in the planes of NIQE against the artefact scores)
+and ``epochs_table`` (the epochs log as a Markdown table).
 """
 import os
 
@@ -202,4 +203,55 @@ def plot_tradeoffs(runs, start=None, hr=None, scores=("niqe", "added_chroma")):
         axis.invert_xaxis()
         axis.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
+    return figure
+
+
+def plot_frontier(runs, start, limits=None, chosen=None, scores=("added", "added_chroma", "psnr")):
+    """Each run's path in the planes of NIQE against the artefact scores (and PSNR), one point per epoch, on held-out
+    images: a run whose path lies below another's reaches more natural-looking images (lower NIQE) for the same
+    added pattern (issue 37's frontier).
+
+    Args:
+        runs: dict label -> path of an adversarial phase's ``<phase>_epochs.csv`` (``val_niqe`` and ``val_<score>``).
+        start: dict score -> the SRResNet's value (``selection.srresnet_reference``; ``niqe`` too, if known), drawn as
+            a black star joined to each path's first point.
+        limits: optional dict score -> the rule's limit on that score (``selection``: reference + allowance, or
+            reference - allowance for PSNR), a dashed line.
+        chosen: optional dict label -> the epoch the rule chose for that run, circled.
+        scores: the x axis of each panel.
+    Returns:
+        a Figure, one panel per score: x = the score (PSNR's axis runs right to left, so that every path reads left
+        to right as the run moves away from the SRResNet), y = NIQE (lower: more natural); each path's last epoch
+        labelled with its number.
+    """
+    figure = Figure(figsize=(4.6 * len(scores), 4.4), layout="constrained")
+    axes = figure.subplots(1, len(scores), squeeze=False)[0]
+    for label, path in runs.items():
+        epochs = [row for row in read_csv(path) if row.get("val_niqe") not in (None, "", "nan")]
+        if not epochs or any(f"val_{score}" not in epochs[0] for score in scores):
+            raise ValueError(f"{path}: not an epochs log with val_niqe and val_{', val_'.join(scores)}")
+        niqe = [float(row["val_niqe"]) for row in epochs]
+        for axis, score in zip(axes, scores):
+            values = [float(row[f"val_{score}"]) for row in epochs]
+            xs, ys = values, niqe
+            if "niqe" in start:
+                xs, ys = [start[score]] + values, [start["niqe"]] + niqe
+            line, = axis.plot(xs, ys, ".-", label=label, linewidth=1)
+            axis.annotate(epochs[-1]["epoch"], (values[-1], niqe[-1]), textcoords="offset points", xytext=(3, 3),
+                          fontsize=7, color=line.get_color())
+            if chosen and label in chosen:
+                row = next(row for row in epochs if int(row["epoch"]) == int(chosen[label]))
+                axis.plot([float(row[f"val_{score}"])], [float(row["val_niqe"])], "o", markersize=11,
+                          markerfacecolor="none", color=line.get_color())
+    for axis, score in zip(axes, scores):
+        if "niqe" in start:
+            axis.plot([start[score]], [start["niqe"]], "*", color="black", markersize=11, label="SRResNet")
+        if limits and score in limits:
+            axis.axvline(limits[score], color="grey", linestyle="--", linewidth=1, label="the rule's limit")
+        axis.set(xlabel=f"validation {score}" + (" (dB)" if score == "psnr" else " (grey levels RMS)"),
+                 ylabel="validation NIQE (lower: more natural)", title=f"NIQE against {score}")
+        if score == "psnr":
+            axis.invert_xaxis()
+        axis.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
     return figure

@@ -17,6 +17,10 @@ setting                     what it does                                     mea
 ``ema_decay=0.999``         ``moving_average``                               grid 1.05 after 280, 1.42 after 1,120
 ``icnr_init=true``          ``icnr_`` (G from random weights only)           GAN from scratch: grid 0.89 against 1.29
                                                                              after 280, the same after 560
+``d_luminance=true``        ``discriminator_view``: ``luminance``            (issue 37's screening: report_appendix.md)
+``d_augment=true``          ``discriminator_view``: ``diff_augment``         (issue 37's screening)
+``ldl_weight=W``            ``artefact_map`` (LDL) added to G's loss         (issue 37's screening)
+``spectral_weight=W``       ``spectral_excess`` added to G's loss            (issue 37's screening)
 ``d_lr_ratio``,             in ``solver.Trainer``'s optimisers / the loss    no grid removed (8.44, 8.23 after 280)
 ``adversarial_weight``
 =========================== ================================================ ==========================================
@@ -29,7 +33,8 @@ from torch.nn import functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from models import UpsampleBlock
-from settings import GRID_WINDOW
+from settings import GRID_WINDOW, SPECTRAL_TILE
+from utils import convert_image
 
 
 # ----------------------------------------------------------------------------------------------
@@ -70,16 +75,58 @@ GAN_LOSSES = {"bce": StandardLoss, "relativistic": RelativisticLoss}
 
 
 # ----------------------------------------------------------------------------------------------
-# What D sees of an image (d_shift, d_blur)
+# What D sees of an image (d_luminance, d_blur, d_shift, d_augment)
 # ----------------------------------------------------------------------------------------------
 def discriminator_view(config):
-    """The function ``images -> images`` applied before every D call: ``binomial_blur`` when ``d_blur``, then
-    ``random_shift`` by up to ``d_shift`` px when set; the identity in the paper."""
+    """The function ``images -> images`` applied before every D call, HR and SR alike, in D's and G's steps:
+    ``luminance`` when ``d_luminance``, ``binomial_blur`` when ``d_blur``, ``random_shift`` by up to ``d_shift`` px
+    when set, ``diff_augment`` when ``d_augment``, in that order; the identity in the paper."""
     def view(images):
+        if config.d_luminance:
+            images = luminance(images)
         if config.d_blur:
             images = binomial_blur(images)
-        return random_shift(images, config.d_shift) if config.d_shift else images
+        if config.d_shift:
+            images = random_shift(images, config.d_shift)
+        return diff_augment(images) if config.d_augment else images
     return view
+
+
+def _same_layout(result, like):
+    """``result`` in the memory layout of ``like`` (channels_last or contiguous)."""
+    layout = torch.channels_last if like.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+    return result.contiguous(memory_format=layout)
+
+
+def luminance(images):
+    """``(N, 3, H, W)`` in ``[-1, 1]`` -> the same shape and range, each pixel replaced by its luma (ITU-R BT.601,
+    ``utils.convert_image``'s ``y``, 16..235 stretched back to ``[-1, 1]``) in all three channels: a grey image.
+    A D that sees only this cannot tell colours apart, so its gradient cannot ask G for colour detail (colour
+    speckle); the content loss still sets the colours. Gradients pass through (a fixed linear map)."""
+    gray = (convert_image(images, "[-1, 1]", "y") - 16.0) / 219.0 * 2.0 - 1.0  # (N, H, W)
+    return _same_layout(gray.unsqueeze(1).expand(-1, 3, -1, -1), images)
+
+
+def diff_augment(images, translation=1 / 8, cutout=1 / 2):
+    """DiffAugment's "translation, cutout" policy (Zhao et al., NeurIPS 2020), each image with its own draws from the
+    global torch generator: shifted by up to ``translation`` of its side in each direction (integer pixels, the
+    uncovered border filled with 0, mid-grey in ``[-1, 1]``), then a square of ``cutout`` of its side, centred at a
+    random pixel (clipped at the border), set to 0. ``(N, C, H, W)`` -> same shape. Applied to HR and SR before every
+    D call, in D's step and in G's (gradients pass to the kept pixels), D judges only augmented images, so it can
+    neither learn the exact training crops by heart nor leak the augmentation into G's outputs."""
+    n, _, height, width = images.shape
+    shift_y, shift_x = int(height * translation + 0.5), int(width * translation + 0.5)
+    offsets = torch.stack([torch.randint(-shift_y, shift_y + 1, (n,)), torch.randint(-shift_x, shift_x + 1, (n,))], 1)
+    padded = F.pad(images, (shift_x, shift_x, shift_y, shift_y))
+    moved = torch.stack([image[:, shift_y - dy:shift_y - dy + height, shift_x - dx:shift_x - dx + width]
+                         for image, (dy, dx) in zip(padded, offsets.tolist())])
+    size_y, size_x = int(height * cutout + 0.5), int(width * cutout + 0.5)
+    centre_y, centre_x = torch.randint(height, (n, 1, 1)), torch.randint(width, (n, 1, 1))
+    rows = torch.arange(height).view(1, -1, 1) - centre_y + size_y // 2  # 0..size-1 inside the square
+    cols = torch.arange(width).view(1, 1, -1) - centre_x + size_x // 2
+    rows, cols = (rows >= 0) & (rows < size_y), (cols >= 0) & (cols < size_x)
+    keep = ~(rows & cols)  # (N, H, W): False inside the square
+    return _same_layout(moved * keep.unsqueeze(1).to(device=images.device, dtype=images.dtype), images)
 
 
 def random_shift(images, max_shift):
@@ -91,9 +138,8 @@ def random_shift(images, max_shift):
     if not 0 <= max_shift < min(height, width):
         raise ValueError(f"d_shift={max_shift} must be below the image side ({height}x{width})")
     offsets = torch.randint(max_shift + 1, (n, 2)).tolist()
-    layout = torch.channels_last if images.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
-    return torch.stack([image[:, dy:dy + height - max_shift, dx:dx + width - max_shift]
-                        for image, (dy, dx) in zip(images, offsets)]).contiguous(memory_format=layout)
+    return _same_layout(torch.stack([image[:, dy:dy + height - max_shift, dx:dx + width - max_shift]
+                                     for image, (dy, dx) in zip(images, offsets)]), images)
 
 
 def binomial_blur(images):
@@ -108,12 +154,22 @@ def binomial_blur(images):
 
 
 # ----------------------------------------------------------------------------------------------
-# Extra terms of G's loss (grid_weight)
+# Extra terms of G's loss (grid_weight, spectral_weight, ldl_weight)
 # ----------------------------------------------------------------------------------------------
-def generator_terms(config):
-    """``{name: (weight, function(sr, hr) -> scalar)}``: the terms added to G's loss besides the content and
-    adversarial ones (logged under their names); empty in the paper."""
-    return {"periodic": (config.grid_weight, periodic_error)} if config.grid_weight else {}
+def generator_terms(config, moving_average=None):
+    """``{name: (weight, function(sr, hr, lr) -> scalar)}``: the terms added to G's loss besides the content and
+    adversarial ones (logged under their names); empty in the paper. ``moving_average``: the moving-average
+    generator (``moving_average(...)``), which ``ldl_weight`` needs."""
+    terms = {}
+    if config.grid_weight:
+        terms["periodic"] = (config.grid_weight, lambda sr, hr, lr: periodic_error(sr, hr))
+    if config.spectral_weight:
+        terms["spectral"] = (config.spectral_weight, lambda sr, hr, lr: spectral_excess(sr, hr))
+    if config.ldl_weight:
+        if moving_average is None:
+            raise ValueError("ldl_weight needs the moving-average generator (ema_decay > 0)")
+        terms["ldl"] = (config.ldl_weight, lambda sr, hr, lr: ldl_loss(sr, hr, _averaged_output(moving_average, lr)))
+    return terms
 
 
 def periodic_error(sr, hr, window=GRID_WINDOW):
@@ -137,6 +193,67 @@ def periodic_error(sr, hr, window=GRID_WINDOW):
     error = (sr - hr).float().reshape(n, c, height // window, repeats, 4, width // window, repeats, 4)
     phases = error.mean(dim=(3, 6))  # (N, C, tiles_y, 4, tiles_x, 4): the mean error at each phase of each tile
     return (phases - phases.mean(dim=(3, 5), keepdim=True)).square().mean()
+
+
+def spectral_excess(sr, hr, tile=SPECTRAL_TILE):
+    """The energy of the pattern that ``sr`` has and ``hr`` lacks above the x4 LR's Nyquist frequency, in local
+    spectra: a one-sided, differentiable cousin of ``metrics.calc_added_energy``.
+
+    ``sr``, ``hr``: ``(N, C, H, W)`` in ``[-1, 1]``, H and W >= ``tile``. Both are cut into ``tile`` x ``tile``
+    tiles with a ``tile / 2`` step (the remainder at the bottom and right is left out); in each tile and channel the
+    power spectrum (mean removed, Hann window) is averaged over 3x3 neighbouring bins (wrapping around), and where,
+    in the band ``max(|fy|, |fx|) > 1/8`` cycles/pixel that the LR cannot hold, SR has more power than HR, the excess
+    is summed. Returned: that excess as a mean square (Parseval, divided by the tile's pixels and the window's
+    energy), averaged over tiles, channels and images: a scalar in the units of the pixel MSE, so that with the MSE
+    content loss a weight W makes a pattern that the HR lacks cost ``1 + W`` times its MSE share. Texture up to the
+    HR's own is free (one-sided), and missing texture is not penalised here. Computed in float32.
+    """
+    height, width = sr.shape[-2:]
+    if min(height, width) < tile:
+        raise ValueError(f"spectral_excess: images of {height}x{width} are smaller than one {tile}x{tile} tile")
+    window = torch.outer(*(torch.hann_window(tile, periodic=False, device=sr.device),) * 2)
+    frequencies = torch.fft.fftfreq(tile, device=sr.device).abs()
+    band = torch.maximum(frequencies[:, None], frequencies[None, :]) > 1 / 8
+    powers = []
+    for image in (sr, hr):
+        tiles = image.float().unfold(-2, tile, tile // 2).unfold(-2, tile, tile // 2)  # (N, C, ty, tx, t, t)
+        tiles = (tiles - tiles.mean(dim=(-2, -1), keepdim=True)) * window
+        power = torch.fft.fft2(tiles).abs().square().flatten(0, 3).unsqueeze(1)  # (tiles, 1, t, t)
+        powers.append(F.avg_pool2d(F.pad(power, (1, 1, 1, 1), mode="circular"), 3, stride=1))
+    excess = torch.where(band, (powers[0] - powers[1]).clamp(min=0), 0).sum(dim=(-2, -1))
+    return (excess / (window.numel() * window.square().sum())).mean()
+
+
+def artefact_map(sr, hr, sr_average, window=7):
+    """LDL's per-pixel artefact map (Liang, Zeng and Zhang, CVPR 2022, "Details or Artifacts"), ``(N, 1, H, W)``,
+    not differentiated (a weight).
+
+    ``sr``, ``hr``, ``sr_average``: ``(N, 3, H, W)`` in ``[-1, 1]``; ``sr_average`` is the moving-average G's output
+    on the same LR. The residual ``r = sum over channels of |hr - sr|`` (in ``[0, 1]`` units, as the paper's images);
+    the map is ``var(r over the patch)^(1/5) x var(r in the 7x7 window around the pixel)`` (local variance: reflected
+    edges, unbiased), kept only where the current G is further from the HR than the moving average is (elsewhere 0):
+    artefacts are where the residual varies locally and where training has just made things worse, not the stable
+    details that the moving average also has.
+    """
+    residual = ((hr - sr).abs().sum(dim=1, keepdim=True) / 2).detach().float()
+    residual_average = ((hr - sr_average).abs().sum(dim=1, keepdim=True) / 2).float()
+    patch = residual.var(dim=(1, 2, 3), keepdim=True) ** (1 / 5)
+    padded = F.pad(residual, (window // 2,) * 4, mode="reflect")
+    mean, mean_square = (F.avg_pool2d(values, window, stride=1) for values in (padded, padded.square()))
+    local = (mean_square - mean.square()).clamp(min=0) * (window ** 2 / (window ** 2 - 1))
+    return torch.where(residual >= residual_average, patch * local, 0)
+
+
+def ldl_loss(sr, hr, sr_average):
+    """LDL's term: the L1 distance of SR and HR weighted by ``artefact_map``, in ``[0, 1]`` units, averaged over
+    pixels and channels: a scalar (the paper's weight is 1)."""
+    return (artefact_map(sr, hr, sr_average) * (sr - hr).abs().float() / 2).mean()
+
+
+def _averaged_output(moving_average, lr):
+    """The moving-average generator's output on ``lr`` (eval mode, no gradient), as in LDL."""
+    with torch.no_grad():
+        return moving_average.module.eval()(lr)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from models import ContentLoss
 
 PHASES = ("srresnet", "srgan", "baseline")
 GRID_WINDOW = 16  # the tiles of gan_options.periodic_error (grid_weight), in HR pixels
+SPECTRAL_TILE = 32  # the tiles of gan_options.spectral_excess (spectral_weight), in HR pixels
 
 
 # ----------------------------------------------------------------------------------------------
@@ -148,6 +149,15 @@ SETTINGS = {
     "d_spectral_norm": (False, FLAG, "spectral normalisation of D's layers, without its batch norms"),
     "grid_weight": (0.0, number(), "G's loss adds grid_weight x the 4-pixel-periodic part of its pixel error "
                                    "(crop_size a multiple of 16)"),
+    "d_luminance": (False, FLAG, "D sees the luminance only (BT.601 Y as a grey image): no adversarial push on colour"),
+    "d_augment": (False, FLAG, "DiffAugment (Zhao et al. 2020): random translation (1/8 of the side) and cutout (half "
+                               "the side) of HR and SR before every D call"),
+    "ldl_weight": (0.0, number(), "G's loss adds ldl_weight x LDL's artefact-map-weighted L1 (Liang et al. 2022; the "
+                                  "paper's weight: 1; needs ema_decay > 0)"),
+    "spectral_weight": (0.0, number(), "G's loss adds spectral_weight x the energy SR has above the LR's Nyquist "
+                                       "frequency where the HR has less, in 32-px tiles (gan_options.spectral_excess)"),
+    "keep_epoch_generators": (True, FLAG, "adversarial phases: keep the generator used for inference (the moving "
+                                          "average when on) after every epoch, <phase>_epoch_NNN.pth, ~6 MB each"),
     # machinery
     "device": ("auto", DEVICE, "auto: CUDA when available, else the CPU"),
     "amp": (True, FLAG, "mixed precision: fp16 on CUDA, bf16 on a CPU with bf16 instructions, else fp32"),
@@ -223,6 +233,11 @@ def check_config(config):
                          f"and at least {4 * config.scale}")
     if config.d_shift * 2 > config.crop_size:
         raise ValueError(f"config d_shift={config.d_shift}: must be at most half of crop_size ({config.crop_size})")
+    if config.ldl_weight and not config.ema_decay:
+        raise ValueError(f"config ldl_weight={config.ldl_weight}: LDL compares G with its moving average; set "
+                         f"ema_decay (e.g. 0.999)")
+    if config.spectral_weight and config.crop_size < SPECTRAL_TILE:
+        raise ValueError(f"config spectral_weight={config.spectral_weight}: needs crop_size >= {SPECTRAL_TILE}")
     if config.grid_weight and config.crop_size % GRID_WINDOW:
         raise ValueError(f"config grid_weight={config.grid_weight}: must be >= 0, and when on, crop_size "
                          f"({config.crop_size}) a multiple of {GRID_WINDOW}")

@@ -119,8 +119,8 @@ class Trainer:
         # The hooks of the adversarial update (gan_options.py); with the paper's settings, the paper's update.
         self.gan_loss = gan_options.GAN_LOSSES[config.gan_loss]()
         self.view = gan_options.discriminator_view(config)
-        self.extra_terms = gan_options.generator_terms(config)
         self.ema = gan_options.moving_average(self.generator, config.ema_decay) if self.adversarial else None
+        self.extra_terms = gan_options.generator_terms(config, self.ema) if self.adversarial else {}
 
     def inference_generator(self):
         """The generator to validate and to use for inference: the moving average when ``ema_decay`` is set."""
@@ -160,7 +160,7 @@ class Trainer:
             fooled = self.discriminator(self.view(sr))
             real_now = self.discriminator(self.view(hr)).detach() if self.gan_loss.needs_real else None
             adversarial = self.gan_loss.generator(fooled, real_now)
-            extra = {name: term(sr, hr) for name, (_, term) in self.extra_terms.items()}
+            extra = {name: term(sr, hr, lr) for name, (_, term) in self.extra_terms.items()}
             loss_g = (content + self.config.adversarial_weight * adversarial
                       + sum(weight * extra[name] for name, (weight, _) in self.extra_terms.items()))
         self._update("generator", loss_g)

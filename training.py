@@ -13,6 +13,7 @@ Command line (``--help``), also under ``torchrun --nproc_per_node=N training.py 
     python training.py --phase both --profile cpu srresnet_epochs=5
 """
 import argparse
+import copy
 import csv
 import json
 import math
@@ -26,24 +27,28 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 import settings
-from datasets import TestDataset, TrainDataset
+from datasets import TestDataset, TrainDataset, read_data_list
 from evaluation import evaluate_dataset
 from models import ContentLoss
 from niqe import load_pristine_model
-from solver import Trainer, model_settings
+from solver import Trainer, model_settings, unwrap
 from utils import generator_weights, get_device, load_checkpoint, read_csv, run_main, save_checkpoint, write_csv
 
 # What <phase>_best.pth keeps (<phase>_last.pth has everything needed to resume).
 BEST_KEYS = ("phase", "epoch", "config", "generator", "generator_ema", "history", "best_psnr")
 VALIDATION_KEYS = ("val_psnr", "val_ssim", "val_grid", "val_texture", "val_niqe", "val_added", "val_added_chroma")
+# Adversarial phases: D's mean output on fixed crops of training and of held-out images (discriminator_outputs).
+PROBE_KEYS = ("d_train_real", "d_train_fake", "d_val_real", "d_val_fake")
+PROBE_CROPS = 160  # crops of each kind
 # Settings that do not change what is trained (where and how fast it runs, what is shown or validated): a resume
 # may change them freely. <phase>_epochs may grow too (the step schedule of the epochs done stays the same).
 NOT_TRAINING = ("lists_folder", "val_list", "val_max_images", "val_niqe", "num_workers", "pool_size", "device", "amp",
                 "channels_last", "sync_batch_norm", "checkpoint_folder", "log_folder", "resume",
-                "allow_changed_settings", "progress", "srgan_init", "icnr_init")
+                "allow_changed_settings", "progress", "srgan_init", "icnr_init", "keep_epoch_generators")
 ADVERSARIAL_ONLY = ("content_loss", "vgg_weights", "feature_scale", "adversarial_weight", "gan_loss", "d_lr_ratio",
                     "generator_bn", "ema_decay", "d_shift", "d_blur", "d_spectral_norm", "grid_weight",
-                    "discriminator_channels", "discriminator_dense")
+                    "d_luminance", "d_augment", "ldl_weight", "spectral_weight", "discriminator_channels",
+                    "discriminator_dense")
 
 
 def train(config, phase="srresnet"):
@@ -64,7 +69,7 @@ def train(config, phase="srresnet"):
     torch.manual_seed(config.seed)
     trainer = ddp.main_first(lambda: Trainer(config, phase, ddp.device))  # rank 0 downloads a VGG19 alone
     start_epoch, history, best_psnr = _resume_or_start(trainer, config, phase, say)
-    run = _Run(config, phase, trainer, start_epoch, history, best_psnr, val_path)
+    run = _Run(config, phase, trainer, start_epoch, history, best_psnr, train_path, val_path)
     epochs = config[f"{phase}_epochs"]
     result = {"last": run.last, "best": run.best, "history": history,
               "models": (trainer.generator,) + ((trainer.discriminator,) if trainer.adversarial else ())}
@@ -107,6 +112,52 @@ def validate(generator, list_path, max_images=None, niqe_model=None):
     return {key: summary[key.removeprefix("val_")] for key in VALIDATION_KEYS}
 
 
+def probe_crops(list_path, config, count=PROBE_CROPS, max_images=40):
+    """``(lr, hr)``: ``count`` fixed crops of the listed images, as training crops are cut (``TrainDataset``: aligned,
+    random, the same every call for a given ``config.seed``), from at most ``max_images`` images evenly spread over the
+    list (those at least ``crop_size`` on each side): LR ``(count, 3, c/4, c/4)`` in ``[0, 1]``, HR ``(count, 3, c, c)``
+    in ``[-1, 1]``, or None when no listed image is large enough."""
+    rows = [row for row in read_data_list(list_path) if min(row["hr_height"], row["hr_width"]) >= config.crop_size]
+    if not rows:
+        return None
+    rows = rows[::math.ceil(len(rows) / max_images)]
+    crops = TrainDataset(rows, crop_size=config.crop_size, scale=config.scale, seed=config.seed,
+                         patches_per_image=math.ceil(count / len(rows)), pool_size="all").generate()
+    lr, hr = zip(*(crop for _, crop in zip(range(count), crops)))
+    return torch.stack(lr), torch.stack(hr)
+
+
+def discriminator_outputs(trainer, probes, batch_size):
+    """``{d_train_real, d_train_fake, d_val_real, d_val_fake}``: D's mean output (sigmoid, P(real)) on the HR crops
+    and on G's SR of their LR, for each of ``probes = {"train": (lr, hr), "val": (lr, hr)}`` (``probe_crops``).
+
+    The question it answers (issue 37): does D tell HR from SR on images it never trained on as well as on its 280
+    training images, or has it learnt those by heart (then ``d_val_real`` falls towards ``d_val_fake`` while
+    ``d_train_real`` stays near 1)? D runs as in its updates (training mode: batch statistics over batches of
+    ``batch_size``, its view of the images) on a copy, so that its running statistics stay as they are; G (the
+    trained weights, not the moving average) in eval mode; no gradient; the global random generator is left as it
+    was (forked), so that training goes on exactly as without this.
+    """
+    discriminator = copy.deepcopy(unwrap(trainer.discriminator)).train()
+    generator = unwrap(trainer.generator)
+    mode = generator.training
+    generator.eval()
+    outputs = {}
+    with torch.no_grad(), torch.random.fork_rng(devices=[]), trainer.autocast():
+        for name, (lr, hr) in probes.items():
+            real, fake = [], []
+            for start in range(0, len(lr), batch_size):
+                lr_batch, hr_batch = (images[start:start + batch_size].to(trainer.device,
+                                                                          memory_format=trainer.memory_format)
+                                      for images in (lr, hr))
+                real.append(torch.sigmoid(discriminator(trainer.view(hr_batch)).float()))
+                fake.append(torch.sigmoid(discriminator(trainer.view(generator(lr_batch))).float()))
+            outputs[f"d_{name}_real"], outputs[f"d_{name}_fake"] = (torch.cat(values).mean().item()
+                                                                    for values in (real, fake))
+    generator.train(mode)
+    return outputs
+
+
 def checkpoint_paths(config, phase):
     """``(last, best)`` checkpoint paths of a phase."""
     folder = config.checkpoint_folder
@@ -116,6 +167,11 @@ def checkpoint_paths(config, phase):
 # ----------------------------------------------------------------------------------------------
 # Starting and resuming
 # ----------------------------------------------------------------------------------------------
+def epoch_checkpoint_path(checkpoint_folder, phase, epoch):
+    """``<checkpoint_folder>/<phase>_epoch_NNN.pth``: the generator after ``epoch`` (``keep_epoch_generators``)."""
+    return os.path.join(checkpoint_folder, f"{phase}_epoch_{epoch:03d}.pth")
+
+
 def _check_inputs(config, phase):
     """``(train list, val list)`` paths; ``FileNotFoundError`` saying what to do when a list, or the SRResNet that
     a new SRGAN starts from, is missing (before any model is built)."""
@@ -226,10 +282,12 @@ class _Run:
     """What one ``train`` call keeps between epochs on the main process: config, history, best validation
     PSNR, the CSV logs and the checkpoint paths; ``end_epoch`` validates, saves and logs."""
 
-    def __init__(self, config, phase, trainer, start_epoch, history, best_psnr, val_path):
+    def __init__(self, config, phase, trainer, start_epoch, history, best_psnr, train_path, val_path):
         self.config, self.phase, self.trainer = config, phase, trainer
         self.history, self.best_psnr, self.val_path = history, best_psnr, val_path
         self.has_val = len(TestDataset(val_path, scale=config.scale)) > 0  # the list is read (and checked)
+        probes = {"train": probe_crops(train_path, config), "val": probe_crops(val_path, config)}
+        self.probes = probes if trainer.adversarial and None not in probes.values() else None
         self.niqe_model = load_pristine_model() if config.val_niqe and self.has_val else None
         self.last, self.best = checkpoint_paths(config, phase)
         self.interrupted = os.path.join(config.checkpoint_folder, f"{phase}_interrupted.pth")
@@ -247,13 +305,19 @@ class _Run:
         the logs and one line of progress."""
         summary.update(validate(self.trainer.inference_generator(), self.val_path, self.config.val_max_images,
                                 self.niqe_model) if self.has_val else dict.fromkeys(VALIDATION_KEYS, math.nan))
+        if self.trainer.adversarial:
+            summary.update(discriminator_outputs(self.trainer, self.probes, self.config.batch_size) if self.probes
+                           else dict.fromkeys(PROBE_KEYS, math.nan))
         self.history.append({"epoch": epoch, **summary})
         improved = not self.has_val or summary["val_psnr"] > self.best_psnr
         self.best_psnr = max(self.best_psnr, summary["val_psnr"]) if self.has_val else self.best_psnr
         state = self.state_dict(epoch)
         save_checkpoint(state, self.last)
+        generator_only = {key: value for key, value in state.items() if key in BEST_KEYS}
         if improved:  # the generator alone: what inference and SRGAN's start need
-            save_checkpoint({key: value for key, value in state.items() if key in BEST_KEYS}, self.best)
+            save_checkpoint(generator_only, self.best)
+        if self.trainer.adversarial and self.config.keep_epoch_generators:  # to choose an epoch later (selection.py)
+            save_checkpoint(generator_only, epoch_checkpoint_path(self.config.checkpoint_folder, self.phase, epoch))
         if os.path.exists(self.interrupted):  # superseded by a later completed epoch
             os.remove(self.interrupted)
         self.iterations.flush()

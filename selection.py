@@ -1,0 +1,82 @@
+"""Which epoch of an adversarial run to report, and which run of a screening wins: one rule, on held-out images.
+
+The rule was written before issue 37's screening runs started, from the issue's targets. Every adversarial epoch is
+validated on the held-out images (``training.validate``: PSNR, NIQE, added and added chroma; never a test set), and
+the SRResNet the run starts from is the reference (its best epoch, on the same images). An epoch is *admissible* when
+its artefacts and its PSNR stay within ``LIMITS`` of the SRResNet's:
+
+* added (Y) at most ``A0 + 0.7``, added chroma at most ``C0 + 0.2`` grey levels RMS: what the SR images may add that
+  the HR lacks (the issue's Set5 targets allow +0.74 and +0.23 over the SRResNet's 1.46 / 0.57);
+* PSNR at least ``P0 - 2.0`` dB (the issue's Set5 target: 29.3 dB against the SRResNet's 31.33).
+
+Of the admissible epochs, the one with the lowest NIQE is chosen: the most natural-looking images that stay within
+the artefact budget. A run without an admissible epoch reports the epoch that comes closest (smallest
+``violation``: how far past its limit the worst score is, as a fraction of that limit's allowance).
+
+Runs are ranked the same way: admissible runs by the NIQE of their chosen epoch, then the others by violation.
+The rule chooses; the eye then checks the chosen epoch's images (crops), and the report says what it sees.
+"""
+import math
+
+from utils import read_csv
+
+# score -> (allowance over the SRResNet's value, direction): "max" caps the score at reference + allowance, "min"
+# keeps it at least reference - allowance.
+LIMITS = {"added": (0.7, "max"), "added_chroma": (0.2, "max"), "psnr": (2.0, "min")}
+SELECTED_BY = "niqe"  # lower is better
+
+
+def srresnet_reference(srresnet_epochs_csv):
+    """``{'psnr', 'added', 'added_chroma', 'epoch'}``: the held-out scores of the SRResNet's best epoch (the highest
+    validation PSNR: the epoch ``srresnet_best.pth`` holds) from its ``srresnet_epochs.csv``."""
+    rows = _read_epochs(srresnet_epochs_csv, ("val_psnr", "val_added", "val_added_chroma"))
+    best = max(rows, key=lambda row: float(row["val_psnr"]))
+    return {"epoch": int(best["epoch"]), **{score: float(best[f"val_{score}"]) for score in LIMITS}}
+
+
+def violation(row, reference, limits=LIMITS):
+    """How far an epoch's worst score lies past its limit, as a fraction of that allowance (<= 0: admissible).
+
+    ``row``: an epochs-log row (``val_<score>`` columns); ``reference``: ``srresnet_reference``'s dict."""
+    worst = -math.inf
+    for score, (allowance, direction) in limits.items():
+        value, limit = float(row[f"val_{score}"]), reference[score]
+        past = value - (limit + allowance) if direction == "max" else (limit - allowance) - value
+        worst = max(worst, past / allowance)
+    return worst
+
+
+def choose_epoch(rows, reference, limits=LIMITS):
+    """``(row, admissible)``: the epoch the rule chooses among ``rows`` (an adversarial run's epochs log, with
+    ``val_niqe``): the lowest NIQE among the admissible epochs, else the smallest violation."""
+    if not rows:
+        raise ValueError("choose_epoch: no epochs to choose from")
+    admissible = [row for row in rows if violation(row, reference, limits) <= 0]
+    if admissible:
+        return min(admissible, key=lambda row: float(row[f"val_{SELECTED_BY}"])), True
+    return min(rows, key=lambda row: violation(row, reference, limits)), False
+
+
+def rank_runs(runs, reference, limits=LIMITS):
+    """``[(label, row, admissible), ...]`` best first: each run's chosen epoch (``choose_epoch``), the admissible runs
+    by their chosen epoch's NIQE, then the others by violation. ``runs``: dict label -> ``<phase>_epochs.csv`` path."""
+    chosen = []
+    for label, path in runs.items():
+        row, admissible = choose_epoch(_read_epochs(path, [f"val_{s}" for s in (*limits, SELECTED_BY)]), reference,
+                                       limits)
+        chosen.append((label, row, admissible))
+    return sorted(chosen, key=lambda item: (not item[2], float(item[1][f"val_{SELECTED_BY}"]) if item[2]
+                                            else violation(item[1], reference, limits)))
+
+
+def _read_epochs(path, columns):
+    """The rows of an epochs log that have a number in every one of ``columns`` (``ValueError`` naming the file when
+    it lacks a column or no row has them all)."""
+    rows = read_csv(path)
+    missing = [column for column in columns if not rows or column not in rows[0]]
+    if missing:
+        raise ValueError(f"{path}: not an epochs log with {', '.join(missing)} (training.train writes them)")
+    scored = [row for row in rows if all(math.isfinite(float(row[column] or "nan")) for column in columns)]
+    if not scored:
+        raise ValueError(f"{path}: no epoch has all of {', '.join(columns)} (validated with val_niqe=true?)")
+    return scored

@@ -1,0 +1,74 @@
+"""The rule that chooses an adversarial run's epoch and ranks the screening runs (selection.py), and the frontier
+figure that shows them (curves.plot_frontier)."""
+import pytest
+from matplotlib.figure import Figure
+
+import curves
+import selection
+from utils import write_csv
+
+REFERENCE = {"epoch": 54, "psnr": 30.9, "added": 1.4, "added_chroma": 0.8}
+
+
+def _row(epoch, psnr, added, chroma, niqe):
+    return {"epoch": str(epoch), "val_psnr": str(psnr), "val_added": str(added), "val_added_chroma": str(chroma),
+            "val_niqe": str(niqe), "iterations": "280"}
+
+
+def test_the_srresnet_reference_is_its_best_epoch(tmp_path):
+    path = tmp_path / "srresnet_epochs.csv"
+    write_csv(path, [{"epoch": 1, "val_psnr": 28.0, "val_added": 0.5, "val_added_chroma": 1.5},
+                     {"epoch": 2, "val_psnr": 30.5, "val_added": 1.3, "val_added_chroma": 0.7},
+                     {"epoch": 3, "val_psnr": 30.4, "val_added": 1.4, "val_added_chroma": 0.8}])
+    assert selection.srresnet_reference(path) == {"epoch": 2, "psnr": 30.5, "added": 1.3, "added_chroma": 0.7}
+    write_csv(path, [{"epoch": 1, "val_psnr": 28.0}])
+    with pytest.raises(ValueError, match="srresnet_epochs.csv: not an epochs log with val_added"):
+        selection.srresnet_reference(path)
+
+
+def test_violation_is_the_worst_score_past_its_limit_as_a_share_of_its_allowance():
+    assert selection.violation(_row(1, 30.9, 1.4, 0.8, 6), REFERENCE) == pytest.approx(-1)  # the SRResNet itself
+    assert selection.violation(_row(1, 30.0, 2.1, 0.9, 6), REFERENCE) == pytest.approx(0)  # added at its limit
+    assert selection.violation(_row(1, 30.0, 1.5, 1.1, 6), REFERENCE) == pytest.approx(0.5)  # chroma 0.1 past 0.2
+    assert selection.violation(_row(1, 27.9, 1.5, 0.8, 6), REFERENCE) == pytest.approx(0.5)  # PSNR 1 dB past 2
+
+
+def test_the_rule_takes_the_lowest_niqe_within_the_limits_else_the_closest_epoch():
+    rows = [_row(1, 30.7, 1.6, 0.85, 6.8), _row(2, 30.4, 1.9, 0.95, 6.0), _row(3, 30.2, 2.3, 1.05, 5.6),
+            _row(4, 30.0, 2.6, 1.2, 5.4)]
+    row, admissible = selection.choose_epoch(rows, REFERENCE)
+    assert (row["epoch"], admissible) == ("2", True)  # epochs 3 and 4 look better but add too much
+    row, admissible = selection.choose_epoch(rows[2:], REFERENCE)
+    assert (row["epoch"], admissible) == ("3", False)  # none within: the closest
+    with pytest.raises(ValueError, match="no epochs"):
+        selection.choose_epoch([], REFERENCE)
+
+
+def test_runs_rank_admissible_first_by_niqe_then_by_violation(tmp_path):
+    logs = {"reference": [_row(1, 30.5, 1.9, 1.05, 6.5), _row(2, 30.2, 2.4, 1.2, 5.8)],
+            "better": [_row(1, 30.6, 1.7, 0.85, 6.4), _row(2, 30.4, 1.9, 0.9, 5.9)],
+            "closer": [_row(1, 30.5, 2.0, 1.02, 6.2)],
+            "admissible": [_row(1, 30.8, 1.5, 0.8, 6.9), _row(2, 30.8, 1.5, 0.8, "nan")]}
+    runs = {}
+    for label, rows in logs.items():
+        runs[label] = tmp_path / f"{label}.csv"
+        write_csv(runs[label], rows)
+    ranked = selection.rank_runs(runs, REFERENCE)
+    assert [(label, row["epoch"], ok) for label, row, ok in ranked] == [
+        ("better", "2", True), ("admissible", "1", True), ("closer", "1", False), ("reference", "1", False)]
+
+
+def test_frontier_figure_draws_every_run_and_the_limits(tmp_path):
+    path = tmp_path / "run.csv"
+    write_csv(path, [_row(1, 30.7, 1.6, 0.85, 6.8), _row(2, 30.4, 1.9, 0.95, 6.0)])
+    start = {**REFERENCE, "niqe": 7.2}
+    limits = {"added": 2.1, "added_chroma": 1.0, "psnr": 28.9}
+    figure = curves.plot_frontier({"run": path}, start, limits, chosen={"run": 2})
+    assert isinstance(figure, Figure) and len(figure.axes) == 3
+    axis = figure.axes[0]
+    path_line = [line for line in axis.lines if line.get_label() == "run"][0]
+    assert list(path_line.get_xdata()) == [1.4, 1.6, 1.9] and list(path_line.get_ydata()) == [7.2, 6.8, 6.0]
+    assert [line.get_xdata()[0] for line in axis.lines if line.get_label() == "the rule's limit"] == [2.1]
+    write_csv(path, [{"epoch": 1, "val_psnr": 30.0}])
+    with pytest.raises(ValueError, match="not an epochs log with val_niqe"):
+        curves.plot_frontier({"run": path}, start)
