@@ -347,7 +347,7 @@ def write_data_lists(data_root, output_folder="data_lists", test_sets=DEFAULT_TE
             stale.unlink()
             log(f"removed the old {stale}: no {name} test list now")
 
-    log(f"\nData lists from {summary.data_root} written to {os.path.abspath(output)}:")
+    log(f"\nData lists from {data_root} written to {output}:")  # as given: a notebook's output shows no machine's paths
     for file_name, rows in lists.items():
         from_files = sum(1 for row in rows if row["lr_path"])
         detail = f"{from_files} LR files, {len(rows) - from_files} LR made with imresize"

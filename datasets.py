@@ -16,6 +16,8 @@ Design of ``TrainDataset`` (decode once, crop many, mix every batch):
 * The epoch's order (of patches with ``"all"``, of images with a pool) is the same on every DDP rank and
   worker, then split by rank (``rank::world_size``, padded by repeating entries, as ``DistributedSampler``
   does, so every rank yields the same number of patches) and by DataLoader worker (``worker::num_workers``).
+  Each worker batches its own share: with ``drop_last`` a share that is not a multiple of the batch loses its
+  last partial batch, so an epoch runs ``batches(batch_size, num_workers)`` updates, not all patches / batch.
 * Everything random comes from ``numpy.random.Generator`` objects seeded by ``(seed, epoch)`` (the order)
   and ``(seed, epoch, rank, worker)`` (pool draws, crop positions, augmentation); the global RNGs are never
   used. So an epoch is bit-exact reproducible, e.g. when training resumes. Call ``set_epoch(epoch)`` before
@@ -171,6 +173,19 @@ class TrainDataset(IterableDataset):
     def __len__(self):
         """Patches this rank yields per epoch (all its DataLoader workers together)."""
         return math.ceil(len(self.rows) / self.world_size) * self.patches_per_image
+
+    def worker_patches(self, num_workers=0):
+        """Patches per epoch of each of this rank's DataLoader workers (``num_workers=0``: the main process alone,
+        one share). Each worker batches its own share and, with ``drop_last``, drops its last partial batch."""
+        workers = max(1, num_workers)
+        per_entry = 1 if self.images is not None else self.patches_per_image  # a pool's entries are images
+        return [len(self.image_indices(worker, workers)) * per_entry for worker in range(workers)]
+
+    def batches(self, batch_size, num_workers=0):
+        """``(batches, patches dropped)`` per epoch on this rank, when every DataLoader worker batches its own share
+        (``worker_patches``) with ``drop_last``: the updates an epoch runs, and the patches left out of them."""
+        shares = self.worker_patches(num_workers)
+        return sum(share // batch_size for share in shares), sum(share % batch_size for share in shares)
 
     def image_indices(self, worker_id=0, num_workers=1):
         """The image of each patch this rank's worker ``worker_id`` yields this epoch (``pool_size="all"``),

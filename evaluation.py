@@ -189,8 +189,9 @@ def format_added(added, chroma):
 
 def metrics_markdown(summaries):
     """Markdown tables of summaries, one row per model and one column per set: ``PSNR / SSIM``; NIQE (with the HR
-    images' own, when measured); ``grid / texture`` (HR = 1); ``added / chroma`` (grey levels RMS); the mean
-    seconds per image; then the number of images per set. The ``hr`` rows appear in the NIQE table only."""
+    images' own, when measured; else one line: n/a); ``grid / texture`` (HR = 1); ``added / chroma`` (grey levels
+    RMS); the mean seconds per image; then the number of images per set. The ``hr`` rows appear in the NIQE table
+    only."""
     models = list(dict.fromkeys(summary["model"] for summary in summaries))
     datasets = list(dict.fromkeys(summary["dataset"] for summary in summaries))
     lookup = {(summary["model"], summary["dataset"]): summary for summary in summaries}
@@ -212,6 +213,8 @@ def metrics_markdown(summaries):
     if any(np.isfinite(summary["niqe"]) for summary in summaries):
         lines += table("NIQE (no reference; lower = closer to the statistics of natural photographs; noise can lower "
                        "it too, so read it beside PSNR):", "NIQE", lambda s: f"{s['niqe']:.2f}", models)
+    else:
+        lines += ["NIQE: n/a (measured only with NIQE's pristine model, niqe.load_pristine_model).", ""]
     lines += table("Grid / texture scores (spectral energy of the SR image relative to the HR's, HR = 1: grid at the "
                    "2- and 4-pixel periods, above 1 = a periodic grid; texture above the LR's Nyquist frequency, "
                    "below 1 = over-smooth):", "grid / texture", lambda s: format_grid_texture(s["grid"], s["texture"]))

@@ -17,7 +17,8 @@ The algorithm, on the Y channel as MATLAB ``rgb2ycbcr`` makes it from uint8 RGB 
 
 The pristine model (36 means, a 36x36 covariance) was fitted by the authors on 125 pristine photographs. It is
 not part of this project: ``load_pristine_model`` reads it from a path you give, or from the cache, or downloads
-it once from a public copy; either way it is checked by the SHA-256 of its arrays.
+it once from a public copy; either way it is checked by the SHA-256 of its arrays. Where none is found (offline,
+nothing cached), ``load_pristine_model_or_none`` says how to get it and gives None: the tables then show NIQE as n/a.
 
 What NIQE rewards: natural-image statistics, not fidelity. Noise and artefacts can lower (improve) it, so it is
 read beside a distortion measure (PSNR) and never used alone to choose a model (Blau and Michaeli 2018).
@@ -42,6 +43,9 @@ PRISTINE_SHA256 = "f6284a2b53fd40bbc960472b76ec55b67a299a0270294b804c847e99b8cc1
 PRISTINE_FILE = "niqe_pristine_params.npz"
 # Public copies of the authors' model: BasicSR's NumPy file (the same numbers as the release's modelparameters.mat).
 PRISTINE_URLS = ("https://raw.githubusercontent.com/XPixelGroup/BasicSR/master/basicsr/metrics/niqe_pris_params.npz",)
+# What every "not found" message says: where the model comes from and how to pass it.
+HOW_TO_GET = ("get niqe_pris_params.npz (BasicSR) or the authors' niqe_release (modelparameters.mat) and pass its "
+              "path (niqe_model=PATH, or the environment variable SRGAN_NIQE_MODEL=PATH)")
 # Names of the two arrays in the files that hold them: this project's, BasicSR's, the MATLAB release's.
 _ARRAY_NAMES = (("mu", "cov"), ("mu_pris_param", "cov_pris_param"), ("mu_prisparam", "cov_prisparam"))
 _SHAPES = np.arange(0.2, 10.0005, 0.001)  # MATLAB's gam = 0.2:0.001:10 (9801 values)
@@ -89,9 +93,19 @@ def load_pristine_model(path=None, cache_folder=None, urls=PRISTINE_URLS):
         except (OSError, ValueError) as error:
             errors.append(f"{url}: {error}")
     raise FileNotFoundError(
-        f"NIQE's pristine model is not cached ({cached}) and could not be downloaded ({'; '.join(errors)}). "
-        f"Get niqe_pris_params.npz (BasicSR) or the authors' niqe_release (modelparameters.mat) and pass its path "
-        f"(niqe_model=PATH, or the environment variable SRGAN_NIQE_MODEL=PATH)")
+        f"NIQE's pristine model is not cached ({cached}) and could not be downloaded ({'; '.join(errors)}): "
+        f"{HOW_TO_GET}")
+
+
+def load_pristine_model_or_none(path=None, **kwargs):
+    """``load_pristine_model(path, **kwargs)``, or None where it finds no model (a given path that is not there;
+    offline with nothing cached): then it prints one note, ``NIQE n/a: ...``, saying how to get it, and the tables
+    go on without NIQE. A file that is there but is not the authors' model still raises ``ValueError``."""
+    try:
+        return load_pristine_model(path, **kwargs)
+    except FileNotFoundError as error:
+        print(f"NIQE n/a: {error}")
+        return None
 
 
 def _model_file(path):
@@ -99,9 +113,10 @@ def _model_file(path):
         for name in (PRISTINE_FILE, "niqe_pris_params.npz", "modelparameters.mat"):
             if (path / name).is_file():
                 return path / name
-        raise FileNotFoundError(f"{path}: no {PRISTINE_FILE}, niqe_pris_params.npz or modelparameters.mat in it")
+        raise FileNotFoundError(f"{path}: no {PRISTINE_FILE}, niqe_pris_params.npz or modelparameters.mat in it; "
+                                f"{HOW_TO_GET}")
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: NIQE pristine model not found")
+        raise FileNotFoundError(f"{path}: NIQE pristine model not found; {HOW_TO_GET}")
     return path
 
 

@@ -198,17 +198,21 @@ class Trainer:
         ``LOSS_READ_EVERY`` steps and at the end, checked for NaN/inf (``FloatingPointError``), shown on the progress
         bar and passed one iteration at a time to ``on_iteration(dict)`` for the log. Under DDP every loss is the
         mean over all processes. Returns the mean of each loss, ``seconds`` (the epoch), ``data_seconds`` (waiting
-        for batches), ``iterations`` and ``lr`` (G's rate in this epoch).
+        for batches), ``iterations`` (the updates that ran) and ``lr`` (G's rate in this epoch).
+
+        ``len(loader)`` must be the number of batches it yields (``training._loader``'s is): else, or when it
+        yields none, this raises before the schedules step, and nothing of the epoch is counted.
         """
         self._train_mode()
         timer, unread, totals = {"data": 0.0}, [], {}
         start = time.perf_counter()
-        bar = tqdm(_batches(loader, self.device, self.memory_format, timer), total=len(loader),
+        expected, iteration = len(loader), 0
+        bar = tqdm(_batches(loader, self.device, self.memory_format, timer), total=expected,
                    disable=not progress, desc=f"{self.phase} epoch {epoch}", leave=False)
         for iteration, (lr, hr) in enumerate(bar, 1):
             losses = self.step(lr, hr)
             unread.append(torch.stack([value.float() for value in losses.values()]))
-            if len(unread) == LOSS_READ_EVERY or iteration == len(loader):
+            if len(unread) == LOSS_READ_EVERY or iteration == expected:
                 for row in _read_losses(unread, list(losses), epoch, iteration - len(unread) + 1):
                     totals = {name: totals.get(name, 0.0) + row[name] for name in losses}
                     if on_iteration:
@@ -216,8 +220,13 @@ class Trainer:
                 unread = []
                 bar.set_postfix({name: f"{total / iteration:.4f}" for name, total in totals.items()
                                  if name in SHOWN_LOSSES})
-        summary = {name: total / len(loader) for name, total in totals.items()}
-        summary.update(seconds=time.perf_counter() - start, data_seconds=timer["data"], iterations=len(loader),
+        if iteration == 0:
+            raise ValueError(f"{self.phase} epoch {epoch}: the data loader gave no batch, so no update ran")
+        if iteration != expected or unread:
+            raise RuntimeError(f"{self.phase} epoch {epoch}: the data loader gave {iteration} batches, not the "
+                               f"{expected} of its len(): the epoch's log would count updates that did not run")
+        summary = {name: total / iteration for name, total in totals.items()}
+        summary.update(seconds=time.perf_counter() - start, data_seconds=timer["data"], iterations=iteration,
                        lr=self.optimizers["generator"].param_groups[0]["lr"])
         for scheduler in self.schedulers.values():
             scheduler.step()

@@ -81,8 +81,11 @@ def train(config, phase="srresnet"):
     trainer.wrap(ddp)
     if ddp.device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed training shapes: let cuDNN pick its fastest algorithms
+    dropped = loader.dataset.batches(loader.batch_size, loader.num_workers)[1]
     say(f"{phase}: training epochs {start_epoch + 1} to {epochs}, {len(loader)} updates of batch "
-        f"{config.batch_size} each, on {ddp.device} ({ddp.world_size} process(es)); checkpoints in "
+        f"{config.batch_size} each" + (f" ({dropped} patches per epoch left out: each loader worker drops its "
+                                       f"partial batch)" if dropped else "") +
+        f", on {ddp.device} ({ddp.world_size} process(es)); checkpoints in "
         f"{config.checkpoint_folder}" + ("" if run.has_val else f"; warning: {config.val_list} is empty: no "
                                          f"validation, '{phase}_best.pth' = the latest epoch"))
     if ddp.enabled:
@@ -264,15 +267,32 @@ def _load_srresnet_weights(generator, path, device):
 
 
 def _loader(config, ddp, train_path):
-    """The training DataLoader of this process (its share of the global batch)."""
+    """The training DataLoader of this process (its share of the global batch); its ``len`` is the updates an
+    epoch runs. ``ValueError`` naming the numbers when an epoch would run none."""
     if config.batch_size % ddp.world_size:
         raise ValueError(f"batch_size {config.batch_size} (the global batch) is not divisible by the "
                          f"{ddp.world_size} processes")
     train_set = TrainDataset(train_path, crop_size=config.crop_size, scale=config.scale,
                              patches_per_image=config.patches_per_image, augment=config.augment, seed=config.seed,
                              pool_size=config.pool_size, rank=ddp.rank, world_size=ddp.world_size)
-    return DataLoader(train_set, batch_size=config.batch_size // ddp.world_size, num_workers=config.num_workers,
-                      drop_last=True, pin_memory=ddp.device.type == "cuda")
+    batch = config.batch_size // ddp.world_size
+    if not train_set.batches(batch, config.num_workers)[0]:
+        shares = train_set.worker_patches(config.num_workers)
+        raise ValueError(f"{train_path}: an epoch would run no update: {len(train_set.rows)} images x "
+                         f"{config.patches_per_image} patches per image, split over {ddp.world_size} process(es) x "
+                         f"{len(shares)} loader worker(s), leave each worker at most {max(shares)} patches, fewer "
+                         f"than its batch of {batch} (batch_size {config.batch_size} over {ddp.world_size} "
+                         f"process(es)); raise patches_per_image, or lower num_workers or batch_size")
+    return _WorkerBatches(train_set, batch_size=batch, num_workers=config.num_workers, drop_last=True,
+                          pin_memory=ddp.device.type == "cuda")
+
+
+class _WorkerBatches(DataLoader):
+    """The training DataLoader: each worker batches its own share of the epoch's patches and drops its partial
+    batch, so ``len`` is ``TrainDataset.batches`` (DataLoader's own divides all the patches by the batch)."""
+
+    def __len__(self):
+        return self.dataset.batches(self.batch_size, self.num_workers)[0]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@
 # after 18). It runs twice: first to 4 adversarial epochs (1,120 updates), whose srgan_last.pth is kept as
 # checkpoints/srgan_1120_last.pth (the model at perceptual.sh's budget, shown beside the final one), then to 36,
 # resuming. Each phase's table and curves show its whole history. Run it again after a stop: it resumes. When it
-# ends, the executed notebook is RUN_DIR/train.executed.ipynb.
+# ends, the executed notebook is RUN_DIR/train.executed.ipynb (keep_train_outputs.py takes its outputs into
+# train.ipynb). The notebook is given the data root relative to RUN_DIR, so that its outputs show no machine's paths.
 # (The first run of this recipe resumed the command-line runs' checkpoints and was lost with its machine at SRGAN
 # epoch 15; its logs are results/logs/notebook_lost_fp32/.)
 #     RUN_DIR=/work/runs/notebook DATA_ROOT=/work/shared/data SRGAN_NIQE_MODEL=/work/shared/niqe \
@@ -16,8 +17,9 @@ set -euo pipefail
 export SRGAN_NIQE_MODEL="${SRGAN_NIQE_MODEL:?the NIQE pristine model, an absolute path}" PYTHONUNBUFFERED=1
 cd "${RUN_DIR:-.}"
 python="${PYTHON:-python}"
+data_root=$("$python" -c 'import os, sys; print(os.path.relpath(sys.argv[1]))' "$DATA_ROOT")
 notebook() {  # notebook SRGAN_EPOCHS: execute train.ipynb to that many adversarial epochs
-    "$python" -m papermill train.ipynb train.executed.ipynb --cwd . -p profile cpu -p data_root "$DATA_ROOT" \
+    "$python" -m papermill train.ipynb train.executed.ipynb --cwd . -p profile cpu -p data_root "$data_root" \
         -p checkpoint_folder checkpoints -p log_folder logs -p lists_folder data_lists -p results_folder results \
         -y "
 overrides: {srgan_epochs: $1, srgan_lr_decay_epochs: [18], content_loss: mse, srgan_init: checkpoints/srresnet_best.pth,

@@ -182,6 +182,26 @@ def test_two_workers_split_the_images(labelled_images):
     assert sorted(map(key, zip(lr, hr))) == sorted(map(key, expected))
 
 
+@pytest.mark.parametrize("pool_size, patches_per_image, batch_size, num_workers, world_size", [
+    ("all", 2, 3, 2, 1),  # 10 patches, shares of 5: each worker drops 2 (DataLoader's own len, 10 // 3, says 3)
+    (2, 5, 4, 2, 1),      # shares of 3 and 2 images: 15 and 10 patches, 3 + 2 batches (25 // 4 = 6)
+    (2, 4, 3, 2, 2),      # 3 images per rank (one repeated): shares of 8 and 4 patches, 2 + 1 batches
+    ("all", 1, 4, 2, 1),  # shares of 3 and 2 patches: no batch at all
+    (2, 3, 4, 0, 1),      # no workers: the main process batches all 15 patches
+])
+def test_batches_are_what_the_data_loader_gives(labelled_images, pool_size, patches_per_image, batch_size,
+                                                num_workers, world_size):
+    dataset = TrainDataset(labelled_images, patches_per_image=patches_per_image, pool_size=pool_size,
+                           world_size=world_size)
+    dataset.set_epoch(1)
+    shares = dataset.worker_patches(num_workers)
+    assert sum(shares) == len(dataset)
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, drop_last=True)
+    sizes = [len(lr) for lr, _ in loader]
+    assert set(sizes) <= {batch_size}
+    assert dataset.batches(batch_size, num_workers) == (len(sizes), len(dataset) - batch_size * len(sizes))
+
+
 def test_rank_split(labelled_images):
     ranks = [TrainDataset(labelled_images, patches_per_image=2, pool_size=2, rank=rank, world_size=2)
              for rank in (0, 1)]

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from utils import load_checkpoint, read_csv
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -19,3 +21,11 @@ def test_gpu_check_runs_its_cpu_side_and_writes_its_figures(tmp_path):
     assert "fp32, NCHW (baseline)" in report and "fp32, channels_last" in report
     assert "host waits per step, srgan: 0.050" in report  # the losses are read once per 20 steps
     assert "srresnet epoch 1/1" in report and "mean content loss of the first" in report
+    # Step 3 trained real updates (on ../shared/data, or else the sample photographs), and logged those it ran:
+    # one row per update, the epoch's count, and Adam's own count of its steps all agree.
+    logs = tmp_path / "paper_run" / "logs"
+    rows, epochs = read_csv(logs / "srresnet_iterations.csv"), read_csv(logs / "srresnet_epochs.csv")
+    assert rows and len(epochs) == 1 and int(epochs[0]["iterations"]) == len(rows)
+    adam = load_checkpoint(tmp_path / "paper_run" / "checkpoints" / "srresnet_last.pth")["optimizer_g"]["state"]
+    assert {int(state["step"]) for state in adam.values()} == {len(rows)}
+    assert f"{len(rows)} updates; mean content loss" in report

@@ -84,3 +84,18 @@ def test_pristine_model_is_found_checked_and_downloaded(pristine_folder, tmp_pat
     shutil.rmtree(basicsr.parent)
     with pytest.raises(FileNotFoundError, match="NIQE pristine model not found"):
         niqe.load_pristine_model(basicsr)
+
+
+def test_a_missing_model_gives_none_and_one_note_saying_how_to_get_it(tmp_path, monkeypatch, capsys):
+    """What test.ipynb does without the model (a path that is not there; offline with nothing cached): NIQE n/a,
+    one printed note; a file that is there but is not the model still stops it."""
+    monkeypatch.delenv("SRGAN_NIQE_MODEL", raising=False)
+    assert niqe.load_pristine_model_or_none(tmp_path / "no_niqe") is None
+    assert niqe.load_pristine_model_or_none(cache_folder=tmp_path / "cache", urls=((tmp_path / "no").as_uri(),)) is None
+    notes = capsys.readouterr().out.splitlines()
+    assert len(notes) == 2 and all(note.startswith("NIQE n/a: ") and niqe.HOW_TO_GET in note for note in notes)
+    assert "no_niqe: NIQE pristine model not found" in notes[0] and "could not be downloaded" in notes[1]
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, mu=np.zeros(36), cov=np.eye(36))
+    with pytest.raises(ValueError, match="bad.npz: not the NIQE authors' pristine model"):
+        niqe.load_pristine_model_or_none(bad)

@@ -7,12 +7,14 @@ import sys
 import pytest
 import torch
 
+import curves
 import gan_options
 import settings
 import solver
 import training
 from create_data_lists import write_data_lists
 from models import ContentLoss
+from sample_data import make_sample_data
 from utils import load_checkpoint, read_csv, save_checkpoint
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,6 +75,49 @@ def test_training_lowers_the_loss_on_real_patches(tiny_root):
     logs = tiny_root / "falls" / "logs"
     assert (logs / "srresnet_iterations.csv").read_text().count("\n") == 10 * 6 + 1  # 6 images x 4 / 4 per batch
     assert (logs / "srresnet_epochs.csv").read_text().count("\n") == 11
+
+
+@pytest.fixture(scope="module")
+def sample_root(tmp_path_factory):
+    """scikit-image's sample photographs as a data root (no ../shared needed): 5 training images, 1 held out."""
+    root = tmp_path_factory.mktemp("sample")
+    make_sample_data(root / "data", log=None)
+    write_data_lists(root / "data", root / "lists", test_sets=(), val_images=1, crop_size=48, log=lambda *a: None)
+    return root
+
+
+def test_an_epoch_logs_the_updates_it_ran_when_worker_shares_are_not_whole_batches(sample_root, capsys):
+    """5 images x 2 patches over 2 loader workers: each worker's share of 5 patches gives one batch of 3 and drops
+    2, so an epoch runs 2 updates (DataLoader's own len, 10 // 3, says 3). The logs, the schedule and the curves'
+    update axis count the 2 that ran; Adam's own step count agrees."""
+    config = tiny_config(sample_root, "shares", patches_per_image=2, batch_size=3, num_workers=2, srresnet_epochs=2,
+                         val_max_images=1)
+    result = training.train(config, "srresnet")
+    assert "2 updates of batch 3 each (4 patches per epoch left out" in capsys.readouterr().out
+    assert [epoch["iterations"] for epoch in result["history"]] == [2, 2]
+    logs = sample_root / "shares" / "logs"
+    rows = read_csv(logs / "srresnet_iterations.csv")
+    assert [(row["epoch"], row["iteration"]) for row in rows] == [("1", "1"), ("1", "2"), ("2", "1"), ("2", "2")]
+    assert [row["iterations"] for row in read_csv(logs / "srresnet_epochs.csv")] == ["2", "2"]
+    state = load_checkpoint(result["last"])
+    assert {int(adam["step"]) for adam in state["optimizer_g"]["state"].values()} == {4}
+    assert [scheduler["last_epoch"] for scheduler in state["schedulers"]] == [2]
+    assert curves._updates(rows).tolist() == [1, 2, 3, 4]
+
+
+def test_an_epoch_that_would_run_no_update_stops_before_training(sample_root):
+    """5 images x 1 patch over 2 loader workers (3 and 2 patches) and batches of 4: no worker fills a batch."""
+    config = tiny_config(sample_root, "no-update", patches_per_image=1, batch_size=4, num_workers=2)
+    with pytest.raises(ValueError, match="an epoch would run no update") as error:
+        training.train(config, "srresnet")
+    for numbers in ("5 images x 1 patches per image", "1 process(es) x 2 loader worker(s)", "at most 3 patches",
+                    "batch of 4"):
+        assert numbers in str(error.value)
+    assert not (sample_root / "no-update" / "checkpoints").exists()
+    trainer = solver.Trainer(config, "srresnet", torch.device("cpu"))
+    with pytest.raises(ValueError, match="no update ran"):  # a loader that gives nothing: the schedule stays
+        trainer.run_epoch([], 1, progress=False)
+    assert trainer.schedulers["generator"].last_epoch == 0
 
 
 def _weights(path):

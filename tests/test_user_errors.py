@@ -61,6 +61,18 @@ def test_config_values_of_the_wrong_type_or_range(script, setting, message):
     assert_clean_error(script("training.py", setting), 2, message)
 
 
+def test_an_epoch_with_no_update_is_refused(script, tmp_path):
+    """The sample photographs (5 to train), 1 patch each over 2 loader workers, batch 4: no worker fills a batch."""
+    from create_data_lists import write_data_lists
+    from sample_data import make_sample_data
+    make_sample_data(tmp_path / "data", log=None)
+    write_data_lists(tmp_path / "data", tmp_path / "data_lists", test_sets=(), val_images=1, crop_size=48, log=None)
+    result = script("training.py", "--profile", "paper", *TINY[:-1], "patches_per_image=1", "num_workers=2")
+    assert_clean_error(result, 1, "data_lists/train.csv: an epoch would run no update: 5 images x 1 patches per "
+                       "image", "2 loader worker(s)", "batch of 4", "raise patches_per_image")
+    assert not (tmp_path / "checkpoints").exists() and not (tmp_path / "logs").exists()
+
+
 def _default_sigint():
     """In the child before it starts: Ctrl-C's default action, as in a terminal. A suite run in the background
     (``pytest &`` in a script) hands its children SIGINT ignored, and Python then installs no KeyboardInterrupt."""
