@@ -40,7 +40,7 @@ VALIDATION_KEYS = ("val_psnr", "val_ssim", "val_grid", "val_texture", "val_niqe"
 # may change them freely. <phase>_epochs may grow too (the step schedule of the epochs done stays the same).
 NOT_TRAINING = ("lists_folder", "val_list", "val_max_images", "val_niqe", "num_workers", "pool_size", "device", "amp",
                 "channels_last", "sync_batch_norm", "checkpoint_folder", "log_folder", "resume",
-                "allow_changed_settings", "progress", "srgan_init", "icnr_init")
+                "allow_changed_settings", "progress", "srgan_init", "icnr_init", "zero_init_residual")
 ADVERSARIAL_ONLY = ("content_loss", "vgg_weights", "feature_scale", "adversarial_weight", "gan_loss", "d_lr_ratio",
                     "generator_bn", "ema_decay", "d_shift", "d_blur", "d_spectral_norm", "grid_weight",
                     "discriminator_channels", "discriminator_dense")
