@@ -32,12 +32,15 @@ import sample_data  # noqa: E402
 import settings  # noqa: E402
 import training  # noqa: E402
 from evaluation import evaluate_dataset  # noqa: E402
+from inference import load_generator  # noqa: E402
 from solver import Trainer  # noqa: E402
 from utils import read_csv, write_csv  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "logs" / "demo_tuning"
 COLUMNS = ("sweep", "run", "crop", "batch", "lr", "schedule", "patches_per_image", "other", "ema_decay", "epoch",
            "updates", "train_seconds", "wall_seconds", "val_psnr", "val_ssim", "val_grid")
+SRGAN_COLUMNS = ("sweep", "run", "init", "crop", "batch", "lr", "grid_weight", "ema_decay", "epoch", "updates",
+                 "train_seconds", "wall_seconds", "val_psnr", "val_ssim", "val_grid")
 
 # sweep -> [(name, crop, batch, lr, schedule, patches_per_image, epochs, other settings)], each run about the same
 # wall time (from timing.csv). Sweep 1: crop, batch, rate, schedule; sweep 2 (after sweep 1 stayed 3.7 dB below
@@ -60,11 +63,17 @@ SRRESNET_RUNS = {
         ("c64_b8_lr2e-3_cos_zero_icnr_440", 64, 8, 2e-3, "cosine", 64, 11, dict(zero_init_residual=True,
                                                                                   icnr_init=True))],
 }
-# (name, overrides of the SRGAN phase): from the chosen SRResNet, the demo's crop and batch
-SRGAN_RUNS = [
-    ("ema0.999", dict(ema_decay=0.999)),
-    ("ema0", dict(ema_decay=0.0)),
-]
+# sweep -> [(name, overrides of the SRGAN phase)], from the SRResNet given as --init, the demo's crop and batch.
+# Sweep 1 (from the best SRResNet of sweep 3): the moving average or not. Sweep 2 (from the demo's own SRResNet, after
+# its SRGAN ended 0.6 dB below bicubic on the test set): the cpu profile's grid term (grid_weight=100: G's loss was
+# mostly that term) against the paper's loss, and the paper's second rate.
+SRGAN_RUNS = {
+    1: [("ema0.999", dict(ema_decay=0.999)),
+        ("ema0", dict(ema_decay=0.0))],
+    2: [("ema0_grid100", dict(ema_decay=0.0)),
+        ("ema0_grid0", dict(ema_decay=0.0, grid_weight=0.0)),
+        ("ema0_grid0_lr1e-5", dict(ema_decay=0.0, grid_weight=0.0, srgan_lr=1e-5))],
+}
 
 
 def make_lists(work):
@@ -129,25 +138,32 @@ def srresnet(args):
 
 def srgan(args):
     lists = make_lists(args.work)
-    rows = []
-    for name, overrides in SRGAN_RUNS:
-        folder = os.path.join(args.work, "srgan", name)
-        config = settings.cpu_config(lists_folder=lists, checkpoint_folder=folder, log_folder=folder,
-                                     srgan_init=args.init, crop_size=args.crop, batch_size=args.batch,
-                                     patches_per_image=args.patches_per_image, srgan_epochs=args.epochs,
-                                     srgan_lr_decay_epochs=(), progress=False, resume=False, **overrides)
+    path = RESULTS / "srgan.csv"
+    rows = [row for row in read_csv(path) if row["sweep"] != str(args.sweep)] if path.exists() else []
+    _, start = evaluate_dataset(load_generator(args.init, "cpu"), os.path.join(lists, "val.csv"), "validation",
+                                progress=False)
+    rows.append({"sweep": args.sweep, "run": "start", "init": args.init, "updates": 0,
+                 "val_psnr": round(start["psnr"], 3), "val_ssim": round(start["ssim"], 4),
+                 "val_grid": round(start["grid"], 3)})
+    for name, overrides in SRGAN_RUNS[args.sweep]:
+        folder = os.path.join(args.work, f"srgan{args.sweep}", name)
+        config = settings.cpu_config(**{**dict(lists_folder=lists, checkpoint_folder=folder, log_folder=folder,
+                                               srgan_init=args.init, crop_size=args.crop, batch_size=args.batch,
+                                               patches_per_image=args.patches_per_image, srgan_epochs=args.epochs,
+                                               srgan_lr_decay_epochs=(), progress=False, resume=False), **overrides})
         start = time.perf_counter()
         result = training.train(config, "srgan")
         rows += _history_rows(name, result, time.perf_counter() - start,
-                              dict(crop=args.crop, batch=args.batch, ema_decay=config.ema_decay))
-        write_csv(RESULTS / "srgan.csv", rows)
+                              dict(sweep=args.sweep, init=args.init, crop=args.crop, batch=args.batch,
+                                   lr=config.srgan_lr, grid_weight=config.grid_weight, ema_decay=config.ema_decay))
+        write_csv(path, sorted(rows, key=lambda row: int(row["sweep"])), SRGAN_COLUMNS)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("stage", choices=("timing", "srresnet", "srgan"))
     parser.add_argument("--work", default="/tmp/demo_tuning")
-    parser.add_argument("--sweep", type=int, default=1, choices=sorted(SRRESNET_RUNS), help="srresnet: which sweep")
+    parser.add_argument("--sweep", type=int, default=1, help="which sweep of the stage")
     parser.add_argument("--init", help="srgan: the SRResNet checkpoint to start from")
     parser.add_argument("--crop", type=int, default=48)
     parser.add_argument("--batch", type=int, default=16)

@@ -14,7 +14,6 @@ TUNING = Path(__file__).resolve().parents[1] / "results" / "logs" / "demo_tuning
 TINY = ["--srresnet-epochs", "1", "--srgan-epochs", "1", "--patches-per-image", "4", "n_blocks=1", "channels=8",
         "discriminator_channels=8", "discriminator_dense=16", "progress=false"]
 TRAINING_IMAGES = 5  # sample_data's six training photographs, one held out to validate
-SRRESNET_SECONDS = 160  # the SRResNet's share of the demo's 4 minutes (results/logs/demo_tuning/README.md)
 
 
 def _final_epochs(rows):
@@ -23,27 +22,34 @@ def _final_epochs(rows):
 
 
 def test_demo_defaults_are_the_best_measured_on_the_held_out_photograph():
+    """The demo's SRResNet is a measured run that no run of equal or less training time beat on the held-out
+    photograph (its update count is what the 4 minutes allow: README); its SRGAN, the best of the last SRGAN sweep
+    (which started from the demo's own SRResNet), or within 0.01 dB of it."""
     config = demo.demo_config(demo.parse_args([]), "data_lists")
-    srresnet = read_csv(TUNING / "srresnet.csv")
-    affordable = [row for row in _final_epochs(srresnet) if float(row["wall_seconds"]) <= SRRESNET_SECONDS]
-    best = max(affordable, key=lambda row: float(row["val_psnr"]))
-    other = dict(item.split("=") for item in best["other"].split())
-    assert (config.crop_size, config.batch_size, config.srresnet_lr, config.srresnet_lr_schedule,
-            config.patches_per_image, config.srresnet_epochs) == (
-        int(best["crop"]), int(best["batch"]), float(best["lr"]), best["schedule"], int(best["patches_per_image"]),
-        int(best["epoch"]))
-    assert {key: str(config[key]) for key in other} == other  # the initialisation
+    runs = _final_epochs(read_csv(TUNING / "srresnet.csv"))
+    demos = [row for row in runs if (int(row["crop"]), int(row["batch"]), float(row["lr"]), row["schedule"],
+                                     int(row["patches_per_image"]), int(row["epoch"]), row["other"]) == (
+        config.crop_size, config.batch_size, config.srresnet_lr, config.srresnet_lr_schedule, config.patches_per_image,
+        config.srresnet_epochs, " ".join(f"{key}={config[key]}" for key in ("zero_init_residual", "icnr_init")))]
+    assert len(demos) == 1, demos
+    chosen = demos[0]
     assert config.srresnet_epochs * TRAINING_IMAGES * config.patches_per_image // config.batch_size == int(
-        best["updates"])
-    # the SRGAN phase: its update count and the moving average (or not) that scored best
-    srgan = max(_final_epochs(read_csv(TUNING / "srgan.csv")), key=lambda row: float(row["val_psnr"]))
-    assert config.ema_decay == float(srgan["ema_decay"])
+        chosen["updates"])
+    faster = [row for row in runs if float(row["train_seconds"]) <= float(chosen["train_seconds"])]
+    assert max(faster, key=lambda row: float(row["val_psnr"])) is chosen
+
+    srgan = read_csv(TUNING / "srgan.csv")
+    last = [row for row in srgan if row["sweep"] == max(row["sweep"] for row in srgan) and row["run"] != "start"]
+    mine = [row for row in last if (float(row["lr"]), float(row["grid_weight"]), float(row["ema_decay"])) == (
+        config.srgan_lr, config.grid_weight, config.ema_decay)]
+    assert len(mine) == 1, mine
+    assert float(mine[0]["val_psnr"]) >= max(float(row["val_psnr"]) for row in last) - 0.01
     assert config.srgan_epochs * TRAINING_IMAGES * config.patches_per_image // config.batch_size == int(
-        srgan["updates"])
-    assert (config.crop_size, config.batch_size) == (int(srgan["crop"]), int(srgan["batch"]))
-    # the paper's networks
-    assert (config.n_blocks, config.channels, config.discriminator_channels, config.discriminator_dense) == (
-        16, 64, 64, 1024)
+        mine[0]["updates"])
+    assert (config.crop_size, config.batch_size) == (int(mine[0]["crop"]), int(mine[0]["batch"]))
+    # the paper's networks and SRGAN update
+    assert (config.n_blocks, config.channels, config.discriminator_channels, config.discriminator_dense,
+            config.adversarial_weight, config.srgan_lr) == (16, 64, 64, 1024, 1e-3, 1e-4)
 
 
 def test_demo_runs_every_step_and_keeps_only_the_generators(tmp_path):
