@@ -85,6 +85,20 @@ class Generator(nn.Module):
         return self.tail(features + self.body(features))
 
 
+def zero_init_residual_(generator):
+    """Start every residual branch of ``generator`` at zero, in place (torchvision's ``zero_init_residual``, Goyal et
+    al. 2017; not the paper, which does not say how it initialised): the last batch norm of each residual block, and
+    the body's last one under the long skip, get the scale 0, so each block, and the body, starts as the identity and
+    G starts as the short network head - upsampling - conv. The scales get gradients from the first update on.
+    Returns the generator."""
+    with torch.no_grad():
+        for block in generator.body:
+            if isinstance(block, ResidualBlock):
+                block.body[-1].weight.zero_()
+        generator.body[-1].weight.zero_()
+    return generator
+
+
 # ----------------------------------------------------------------------------------------------
 # Discriminator
 # ----------------------------------------------------------------------------------------------

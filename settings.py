@@ -144,6 +144,8 @@ SETTINGS = {
     "ema_decay": (0.0, number(0.0, 1.0, high_included=False), "G for inference is a moving average of its weights "
                                                               "(0: off; BasicSR uses 0.999)"),
     "icnr_init": (False, FLAG, "ICNR initialisation of the sub-pixel convolutions of a G from random weights"),
+    "zero_init_residual": (False, FLAG, "a G from random weights starts with every residual branch at 0 (the scale of "
+                                        "its last batch norm; models.zero_init_residual_)"),
     "d_shift": (0, integer(0), "D judges each image cropped at a random offset of 0..d_shift px (<= crop_size / 2)"),
     "d_blur": (False, FLAG, "D judges HR and SR low-passed by a 3x3 binomial filter"),
     "d_spectral_norm": (False, FLAG, "spectral normalisation of D's layers, without its batch norms"),

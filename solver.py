@@ -27,7 +27,7 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 import gan_options
-from models import ContentLoss, Discriminator, Generator
+from models import ContentLoss, Discriminator, Generator, zero_init_residual_
 
 # The losses each step returns, in order: the columns of <phase>_iterations.csv (curves.py reads them), then the
 # names of gan_options.generator_terms. d_real / d_fake: D's mean sigmoid output on the HR and SR images.
@@ -101,6 +101,8 @@ class Trainer:
         self.generator = Generator(**model_settings(config))
         if config.icnr_init:  # a G loaded from a checkpoint later (SRGAN, a resume) is not affected
             gan_options.icnr_(self.generator)
+        if config.zero_init_residual:  # the same: only a G from random weights
+            zero_init_residual_(self.generator)
         self.generator.to(device, memory_format=self.memory_format)
         self.discriminator = Discriminator(config.discriminator_channels, config.discriminator_dense,
                                            spectral_norm=config.d_spectral_norm).to(

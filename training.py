@@ -44,7 +44,8 @@ PROBE_CROPS = 160  # crops of each kind
 # may change them freely. <phase>_epochs may grow too (the step schedule of the epochs done stays the same).
 NOT_TRAINING = ("lists_folder", "val_list", "val_max_images", "val_niqe", "num_workers", "pool_size", "device", "amp",
                 "channels_last", "sync_batch_norm", "checkpoint_folder", "log_folder", "resume",
-                "allow_changed_settings", "progress", "srgan_init", "icnr_init", "keep_epoch_generators")
+                "allow_changed_settings", "progress", "srgan_init", "icnr_init", "zero_init_residual",
+                "keep_epoch_generators")
 ADVERSARIAL_ONLY = ("content_loss", "vgg_weights", "feature_scale", "adversarial_weight", "gan_loss", "d_lr_ratio",
                     "generator_bn", "ema_decay", "d_shift", "d_blur", "d_spectral_norm", "grid_weight",
                     "d_luminance", "d_augment", "ldl_weight", "spectral_weight", "discriminator_channels",
@@ -57,8 +58,9 @@ def train(config, phase="srresnet"):
     Ctrl-C saves the weights of the unfinished epoch to ``<phase>_interrupted.pth`` and re-raises; calling ``train``
     again resumes exactly from ``<phase>_last.pth``. A NaN/inf loss raises ``FloatingPointError`` and keeps the
     last good checkpoint. Without validation images (an empty ``val_list``), ``<phase>_best.pth`` is the latest
-    epoch. Returns ``{"last": path, "best": path, "history": per-epoch list of dicts, "models": (generator,) or
-    (generator, discriminator)}`` (the networks as trained, in the state of the last epoch).
+    epoch. Returns ``{"last": path, "best": path, "history": per-epoch list of dicts, "new_epochs": the epochs this
+    call trained, "models": (generator,) or (generator, discriminator)}`` (the networks as trained, in the state of
+    the last epoch).
     """
     if phase not in settings.PHASES:
         raise ValueError(f"phase must be one of {settings.PHASES}, got {phase!r}")
@@ -71,7 +73,7 @@ def train(config, phase="srresnet"):
     start_epoch, history, best_psnr = _resume_or_start(trainer, config, phase, say)
     run = _Run(config, phase, trainer, start_epoch, history, best_psnr, train_path, val_path)
     epochs = config[f"{phase}_epochs"]
-    result = {"last": run.last, "best": run.best, "history": history,
+    result = {"last": run.last, "best": run.best, "history": history, "new_epochs": max(0, epochs - start_epoch),
               "models": (trainer.generator,) + ((trainer.discriminator,) if trainer.adversarial else ())}
     if start_epoch >= epochs:
         say(f"{phase}: already trained for {start_epoch} epochs (config asks {epochs}); nothing to do")
@@ -205,6 +207,9 @@ def _resume_or_start(trainer, config, phase, say):
         if state.get("phase") != phase:
             raise ValueError(f"{last_path}: a checkpoint of phase {state.get('phase')!r}, not {phase!r}")
         _check_same_settings(state.get("config", {}), config, phase, last_path, state["epoch"])
+        if "optimizer_g" not in state:  # keep_generators_only: finished, and not to be resumed
+            _load_finished_generators(trainer, state, last_path, config[f"{phase}_epochs"])
+            return state["epoch"], state["history"], state["best_psnr"]
         trainer.load_state_dict(state)
         torch.set_rng_state(state["rng"]["torch"].cpu())  # nothing draws from a CUDA generator: only the CPU's
         say(f"Resuming {phase} from {last_path} after epoch {state['epoch']}")
@@ -213,6 +218,30 @@ def _resume_or_start(trainer, config, phase, say):
         _load_srresnet_weights(trainer.generator, _srgan_init_path(config), trainer.device)
         say(f"SRGAN generator initialised from {_srgan_init_path(config)}")
     return 0, [], -math.inf
+
+
+def keep_generators_only(config, phase):
+    """Rewrite ``<phase>_last.pth`` with only what inference and the next phase read (``BEST_KEYS``: the generator,
+    its moving average, the config and history), atomically, dropping D and the optimiser states (nearly all of an
+    SRGAN checkpoint: D has 23.6 M weights and Adam keeps two more values per weight). ``train`` then has nothing to
+    do for this phase when it asks no more epochs, and stops with an error when it asks more. Returns the path."""
+    last = checkpoint_paths(config, phase)[0]
+    state = load_checkpoint(last)
+    save_checkpoint({key: value for key, value in state.items() if key in BEST_KEYS}, last)
+    return last
+
+
+def _load_finished_generators(trainer, state, path, epochs):
+    """Load the generator (and its moving average) of a ``keep_generators_only`` checkpoint; ``ValueError`` when
+    training should go on from it (it has no optimiser states to resume)."""
+    if state["epoch"] < epochs:
+        dropped = "no D, no optimiser states" if trainer.adversarial else "no optimiser states"
+        raise ValueError(f"{path} holds the generator only ({dropped}; demo.py keeps them only with "
+                         f"--keep-checkpoints): it cannot be trained on from epoch "
+                         f"{state['epoch']} to {epochs}. Give a new checkpoint_folder (and log_folder) to train again")
+    unwrap(trainer.generator).load_state_dict(state["generator"])
+    if trainer.ema is not None and "generator_ema" in state:
+        trainer.ema.module.load_state_dict(state["generator_ema"])
 
 
 def changed_settings(saved, config, phase):

@@ -12,6 +12,7 @@ from skimage import data
 from torch import nn
 
 import models
+import settings
 from models import (
     ContentLoss,
     Discriminator,
@@ -35,6 +36,25 @@ def test_generator_matches_paper():
     sr = Generator().eval()(lr)
     assert sr.shape == (2, 3, 96, 80)
     assert sr.min() >= -1 and sr.max() <= 1
+
+
+def test_zero_init_residual_starts_g_as_head_upsampling_conv():
+    """Every residual branch (each block's, and the body's under the long skip) starts at exactly 0, in training and
+    in eval mode, and nothing but the scales of those batch norms changes."""
+    torch.manual_seed(0)
+    plain = Generator(n_blocks=2, channels=8)
+    torch.manual_seed(0)
+    zeroed = models.zero_init_residual_(Generator(n_blocks=2, channels=8))
+    changed = {k for k, v in plain.state_dict().items() if not torch.equal(v, zeroed.state_dict()[k])}
+    assert changed == {"body.0.body.4.weight", "body.1.body.4.weight", "body.3.weight"}
+    lr = torch.rand(2, 3, 6, 5)
+    for training in (True, False):
+        zeroed.train(training)
+        features = zeroed.head(lr)
+        assert torch.count_nonzero(zeroed.body(features)) == 0
+        assert torch.equal(zeroed(lr), zeroed.tail(features))
+    assert not torch.equal(plain.eval()(lr), zeroed(lr))
+    assert not settings.default_config().zero_init_residual  # the paper's profile keeps PyTorch's initialisation
 
 
 def test_discriminator_matches_paper_and_takes_other_sizes():

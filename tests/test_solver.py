@@ -561,6 +561,15 @@ def test_icnr_makes_each_upsampling_a_nearest_neighbour_enlargement():
     assert settings.default_config(icnr_init=True).icnr_init and not settings.default_config().icnr_init
 
 
+def test_zero_init_residual_setting_reaches_a_g_from_random_weights():
+    tiny = dict(n_blocks=1, channels=8, content_loss="mse", amp=False, channels_last=False)
+    for zero in (False, True):
+        trainer = solver.Trainer(settings.default_config(zero_init_residual=zero, **tiny), "srresnet",
+                                 torch.device("cpu"))
+        scales = torch.cat([trainer.generator.body[0].body[4].weight, trainer.generator.body[-1].weight])
+        assert bool((scales == 0).all()) == zero and bool((scales == 1).all()) != zero
+
+
 def test_icnr_changes_nothing_but_the_upsampling_convolutions():
     """ICNR draws from a forked random stream: D, G's other layers and every later draw are as without it."""
     tiny = dict(n_blocks=1, channels=8, discriminator_channels=8, discriminator_dense=16, content_loss="mse",
