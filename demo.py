@@ -38,7 +38,7 @@ import utils
 # 0.4 dB there, and its moving average (0.999) would still hold 96% of the SRResNet's weights after 40 updates.
 DEMO_SETTINGS = dict(crop_size=48, batch_size=8, patches_per_image=64, srresnet_epochs=14, srresnet_lr=2e-3,
                      srresnet_lr_schedule="cosine", zero_init_residual=True, icnr_init=True, srgan_epochs=1,
-                     srgan_lr_decay_epochs=(), ema_decay=0.0, grid_weight=0.0)
+                     srgan_lr_decay_epochs=(), ema_decay=0.0, grid_weight=0.0, keep_epoch_generators=False)
 
 
 def parse_args(argv=None):
