@@ -126,15 +126,52 @@ def test_the_reports_score_rows_are_the_committed_ones():
     assert checked == set(SCORE_CELLS)
 
 
-def test_the_report_has_the_assignments_five_parts_in_order_in_at_most_3500_words():
-    """The hand-in report: results, the best settings, how G and D are trained, the Set5 images, what was tried
-    (the assignment's parts), then what is weak; the rest is in the appendix, which the report links."""
+def prose_words(markdown):
+    """The words (as ``wc -w`` counts them) of ``markdown`` a reader reads as prose: every line but table rows
+    (``|``), fenced code blocks and image lines (``![...](...)``); headings and list items count."""
+    words, in_code = 0, False
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            in_code = not in_code
+            continue
+        if in_code or stripped.startswith("|") or re.fullmatch(r"!\[[^\]]*\]\([^)]*\)", stripped):
+            continue
+        words += len(stripped.split())
+    return words
+
+
+def _section(markdown, heading):
+    """The text under the ``## heading`` line, up to the next ``## `` heading (the heading line left out)."""
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", markdown, flags=re.MULTILINE | re.DOTALL)
+    assert match, f"no '## {heading}' section"
+    return match.group(1)
+
+
+def test_prose_words_leave_out_tables_code_and_images():
+    text = ("# Title\n\nTwo words.\n\n| a | b c |\n|---|---|\n| 1 | 2 |\n\n```bash\npython x.py --flag\n```\n"
+            "![a picture](results/x.png)\n- a list item\n")
+    assert prose_words(text) == 2 + 2 + 4  # words as `wc -w` counts them: the bullet too
+    assert _section("## Verdict\n\nOne two three.\n\n## 1. Results\n\nFour.\n", "Verdict").split() == [
+        "One", "two", "three."]
+
+
+def test_the_report_opens_with_the_verdict_then_the_assignments_parts_in_at_most_1500_words_of_prose():
+    """The hand-in report (issue 39): the verdict first, in at most 200 words of prose; then results, the best
+    settings, how G and D are trained, the Set5 images, what was tried (the assignment's parts) and what is weak;
+    at most 1,500 words of prose in all (tables, code and images left out: prose_words), the rest in the appendix,
+    which the report links. The whole text, tables included, stays under 4,000 words."""
     report = _read(REPORT)
     headings = re.findall(r"^## (.+)$", report, flags=re.MULTILINE)
-    assert [heading.split(".")[0] for heading in headings[:6]] == ["1", "2", "3", "4", "5", "6"], headings
+    assert headings[0] == "Verdict", headings
+    numbered = [heading for heading in headings if heading[0].isdigit()]
+    assert [heading.split(".")[0] for heading in numbered] == ["1", "2", "3", "4", "5", "6"], headings
     for number, words in zip(range(5), ("results", "settings", "trained", "set5", "tried")):
-        assert words in headings[number].lower(), (words, headings[number])
-    assert len(report.split()) <= 3500
+        assert words in numbered[number].lower(), (words, numbered[number])
+    verdict = prose_words(_section(report, "Verdict"))
+    assert 0 < verdict <= 200, f"the verdict has {verdict} words of prose"
+    assert prose_words(report) <= 1500, f"report.md has {prose_words(report)} words of prose"
+    assert len(report.split()) <= 4000
     assert "(report_appendix.md)" in report
 
 
