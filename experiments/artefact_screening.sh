@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Issue 37's screening at equal budget: from one SRResNet (SRRESNET, the best checkpoint of a run of
-# srresnet_retrain.sh's recipe), 8 adversarial epochs = 2,240 updates each (fp32 on a 2-core AVX2 CPU: about 3 s an
+# Issue 37's screening at equal budget: from one SRResNet (SRRESNET: srresnet_fp32.sh's best
+# checkpoint), 8 adversarial epochs = 2,240 updates each (fp32 on a 2-core AVX2 CPU: about 3 s an
 # update; the issue's 5,040 would take 4 to 5 hours a run), on the held-out images after every epoch with NIQE, the
 # generator kept after every epoch. The reference is today's recipe (the cpu profile's SRGAN-MSE: moving average
 # 0.999, grid_weight=100, 1e-4); each other run changes one thing (selection.py's rule, written before the runs,
