@@ -103,8 +103,8 @@ def luminance(images):
     ``utils.convert_image``'s ``y``, 16..235 stretched back to ``[-1, 1]``) in all three channels: a grey image.
     A D that sees only this cannot tell colours apart, so its gradient cannot ask G for colour detail (colour
     speckle); the content loss still sets the colours. Gradients pass through (a fixed linear map)."""
-    gray = (convert_image(images, "[-1, 1]", "y") - 16.0) / 219.0 * 2.0 - 1.0  # (N, H, W)
-    return _same_layout(gray.unsqueeze(1).expand(-1, 3, -1, -1), images)
+    gray = (convert_image(images.float(), "[-1, 1]", "y") - 16.0) / 219.0 * 2.0 - 1.0  # (N, H, W), in float32:
+    return _same_layout(gray.unsqueeze(1).expand(-1, 3, -1, -1).to(images.dtype), images)  # bf16 luma is coarse
 
 
 def diff_augment(images, translation=1 / 8, cutout=1 / 2):
@@ -195,23 +195,30 @@ def periodic_error(sr, hr, window=GRID_WINDOW):
     return (phases - phases.mean(dim=(3, 5), keepdim=True)).square().mean()
 
 
-def spectral_excess(sr, hr, tile=SPECTRAL_TILE):
+def spectral_excess(sr, hr, tile=SPECTRAL_TILE, smooth=5, margin=1.0):
     """The energy of the pattern that ``sr`` has and ``hr`` lacks above the x4 LR's Nyquist frequency, in local
     spectra: a one-sided, differentiable cousin of ``metrics.calc_added_energy``.
 
     ``sr``, ``hr``: ``(N, C, H, W)`` in ``[-1, 1]``, H and W >= ``tile``. Both are cut into ``tile`` x ``tile``
     tiles with a ``tile / 2`` step (the remainder at the bottom and right is left out); in each tile and channel the
-    power spectrum (mean removed, Hann window) is averaged over 3x3 neighbouring bins (wrapping around), and where,
-    in the band ``max(|fy|, |fx|) > 1/8`` cycles/pixel that the LR cannot hold, SR has more power than HR, the excess
-    is summed. Returned: that excess as a mean square (Parseval, divided by the tile's pixels and the window's
-    energy), averaged over tiles, channels and images: a scalar in the units of the pixel MSE, so that with the MSE
-    content loss a weight W makes a pattern that the HR lacks cost ``1 + W`` times its MSE share. Texture up to the
-    HR's own is free (one-sided), and missing texture is not penalised here. Computed in float32.
+    power spectrum (mean removed, Hann window) is averaged over ``smooth`` x ``smooth`` neighbouring bins (wrapping
+    around). Where, in the band ``max(|fy|, |fx|) > 1/8`` cycles/pixel that the LR cannot hold, SR has more than
+    ``1 + margin`` times the HR's power, the excess is summed. Returned: that excess as a mean square (Parseval,
+    divided by the tile's pixels and the window's energy), averaged over tiles, channels and images: a scalar in the
+    units of the pixel MSE, so that with the MSE content loss a weight W makes a pattern that the HR lacks (a mesh on
+    a smooth beak) cost ``1 + W`` times its MSE share. Computed in float32.
+
+    Why the smoothing and the margin: two spectrum estimates of the same kind of texture differ bin by bin (another
+    draw of the HR's own texture is not the HR's phase for phase). With 3x3 bins and no margin such a draw paid 31% of
+    its energy; with 5x5 bins and ``margin=1`` (up to twice the HR's power is free) 2.4%, while a texture of twice the
+    HR's amplitude still pays half of its energy (measured on band-passed noise, tests/test_gan_options.py). Missing
+    texture is not penalised here.
     """
     height, width = sr.shape[-2:]
     if min(height, width) < tile:
         raise ValueError(f"spectral_excess: images of {height}x{width} are smaller than one {tile}x{tile} tile")
-    window = torch.outer(*(torch.hann_window(tile, periodic=False, device=sr.device),) * 2)
+    hann = torch.hann_window(tile, periodic=False, device=sr.device)
+    window = torch.outer(hann, hann)
     frequencies = torch.fft.fftfreq(tile, device=sr.device).abs()
     band = torch.maximum(frequencies[:, None], frequencies[None, :]) > 1 / 8
     powers = []
@@ -219,8 +226,8 @@ def spectral_excess(sr, hr, tile=SPECTRAL_TILE):
         tiles = image.float().unfold(-2, tile, tile // 2).unfold(-2, tile, tile // 2)  # (N, C, ty, tx, t, t)
         tiles = (tiles - tiles.mean(dim=(-2, -1), keepdim=True)) * window
         power = torch.fft.fft2(tiles).abs().square().flatten(0, 3).unsqueeze(1)  # (tiles, 1, t, t)
-        powers.append(F.avg_pool2d(F.pad(power, (1, 1, 1, 1), mode="circular"), 3, stride=1))
-    excess = torch.where(band, (powers[0] - powers[1]).clamp(min=0), 0).sum(dim=(-2, -1))
+        powers.append(F.avg_pool2d(F.pad(power, (smooth // 2,) * 4, mode="circular"), smooth, stride=1))
+    excess = torch.where(band, (powers[0] - (1 + margin) * powers[1]).clamp(min=0), 0).sum(dim=(-2, -1))
     return (excess / (window.numel() * window.square().sum())).mean()
 
 
@@ -233,7 +240,8 @@ def artefact_map(sr, hr, sr_average, window=7):
     the map is ``var(r over the patch)^(1/5) x var(r in the 7x7 window around the pixel)`` (local variance: reflected
     edges, unbiased), kept only where the current G is further from the HR than the moving average is (elsewhere 0):
     artefacts are where the residual varies locally and where training has just made things worse, not the stable
-    details that the moving average also has.
+    details that the moving average also has. The map is a weight here: no gradient flows through it (the authors'
+    released code also differentiates it; the paper writes the loss as a weighted L1).
     """
     residual = ((hr - sr).abs().sum(dim=1, keepdim=True) / 2).detach().float()
     residual_average = ((hr - sr_average).abs().sum(dim=1, keepdim=True) / 2).float()

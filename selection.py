@@ -48,9 +48,12 @@ def violation(row, reference, limits=LIMITS):
 
 def choose_epoch(rows, reference, limits=LIMITS):
     """``(row, admissible)``: the epoch the rule chooses among ``rows`` (an adversarial run's epochs log, with
-    ``val_niqe``): the lowest NIQE among the admissible epochs, else the smallest violation."""
+    ``val_niqe``; rows without a number in every score are left out): the lowest NIQE among the admissible epochs,
+    else the smallest violation."""
+    columns = [f"val_{score}" for score in (*limits, SELECTED_BY)]
+    rows = [row for row in rows if all(math.isfinite(float(row[column] or "nan")) for column in columns)]
     if not rows:
-        raise ValueError("choose_epoch: no epochs to choose from")
+        raise ValueError(f"choose_epoch: no epoch with all of {', '.join(columns)} to choose from")
     admissible = [row for row in rows if violation(row, reference, limits) <= 0]
     if admissible:
         return min(admissible, key=lambda row: float(row[f"val_{SELECTED_BY}"])), True

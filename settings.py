@@ -157,7 +157,7 @@ SETTINGS = {
     "ldl_weight": (0.0, number(), "G's loss adds ldl_weight x LDL's artefact-map-weighted L1 (Liang et al. 2022; the "
                                   "paper's weight: 1; needs ema_decay > 0)"),
     "spectral_weight": (0.0, number(), "G's loss adds spectral_weight x the energy SR has above the LR's Nyquist "
-                                       "frequency where the HR has less, in 32-px tiles (gan_options.spectral_excess)"),
+                                       "frequency beyond twice the HR's, in 32-px tiles (gan_options.spectral_excess)"),
     "keep_epoch_generators": (True, FLAG, "adversarial phases: keep the generator used for inference (the moving "
                                           "average when on) after every epoch, <phase>_epoch_NNN.pth, ~6 MB each"),
     # machinery

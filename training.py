@@ -13,7 +13,6 @@ Command line (``--help``), also under ``torchrun --nproc_per_node=N training.py 
     python training.py --phase both --profile cpu srresnet_epochs=5
 """
 import argparse
-import copy
 import csv
 import json
 import math
@@ -29,7 +28,7 @@ from torch.utils.data import DataLoader
 import settings
 from datasets import TestDataset, TrainDataset, read_data_list
 from evaluation import evaluate_dataset
-from models import ContentLoss
+from models import ContentLoss, Discriminator
 from niqe import load_pristine_model
 from solver import Trainer, model_settings, unwrap
 from utils import generator_weights, get_device, load_checkpoint, read_csv, run_main, save_checkpoint, write_csv
@@ -40,6 +39,7 @@ VALIDATION_KEYS = ("val_psnr", "val_ssim", "val_grid", "val_texture", "val_niqe"
 # Adversarial phases: D's mean output on fixed crops of training and of held-out images (discriminator_outputs).
 PROBE_KEYS = ("d_train_real", "d_train_fake", "d_val_real", "d_val_fake")
 PROBE_CROPS = 160  # crops of each kind
+PROBE_SEED = 0  # the probe's crops are the same in every run
 # Settings that do not change what is trained (where and how fast it runs, what is shown or validated): a resume
 # may change them freely. <phase>_epochs may grow too (the step schedule of the epochs done stays the same).
 NOT_TRAINING = ("lists_folder", "val_list", "val_max_images", "val_niqe", "num_workers", "pool_size", "device", "amp",
@@ -71,7 +71,7 @@ def train(config, phase="srresnet"):
     torch.manual_seed(config.seed)
     trainer = ddp.main_first(lambda: Trainer(config, phase, ddp.device))  # rank 0 downloads a VGG19 alone
     start_epoch, history, best_psnr = _resume_or_start(trainer, config, phase, say)
-    run = _Run(config, phase, trainer, start_epoch, history, best_psnr, train_path, val_path)
+    run = _Run(config, phase, trainer, start_epoch, history, best_psnr, train_path, val_path, ddp.is_main)
     epochs = config[f"{phase}_epochs"]
     result = {"last": run.last, "best": run.best, "history": history, "new_epochs": max(0, epochs - start_epoch),
               "models": (trainer.generator,) + ((trainer.discriminator,) if trainer.adversarial else ())}
@@ -117,49 +117,69 @@ def validate(generator, list_path, max_images=None, niqe_model=None):
     return {key: summary[key.removeprefix("val_")] for key in VALIDATION_KEYS}
 
 
-def probe_crops(list_path, config, count=PROBE_CROPS, max_images=40):
-    """``(lr, hr)``: ``count`` fixed crops of the listed images, as training crops are cut (``TrainDataset``: aligned,
-    random, the same every call for a given ``config.seed``), from at most ``max_images`` images evenly spread over the
-    list (those at least ``crop_size`` on each side): LR ``(count, 3, c/4, c/4)`` in ``[0, 1]``, HR ``(count, 3, c, c)``
-    in ``[-1, 1]``, or None when no listed image is large enough."""
-    rows = [row for row in read_data_list(list_path) if min(row["hr_height"], row["hr_width"]) >= config.crop_size]
-    if not rows:
-        return None
+def probe_crops(rows, config, count=PROBE_CROPS, max_images=40):
+    """``(lr, hr)``: ``count`` fixed crops of data-list ``rows``, as training crops are cut (``TrainDataset``: aligned,
+    random, seeded by ``PROBE_SEED``: the same crops in every run, whatever its seed), from at most ``max_images``
+    images evenly spread over the rows: LR ``(count, 3, c/4, c/4)`` in ``[0, 1]``, HR ``(count, 3, c, c)`` in
+    ``[-1, 1]``."""
     rows = rows[::math.ceil(len(rows) / max_images)]
-    crops = TrainDataset(rows, crop_size=config.crop_size, scale=config.scale, seed=config.seed,
+    crops = TrainDataset(rows, crop_size=config.crop_size, scale=config.scale, seed=PROBE_SEED,
                          patches_per_image=math.ceil(count / len(rows)), pool_size="all").generate()
     lr, hr = zip(*(crop for _, crop in zip(range(count), crops)))
     return torch.stack(lr), torch.stack(hr)
 
 
+def probe_sets(train_path, val_path, config):
+    """``{"train": (lr, hr), "val": (lr, hr)}`` (``probe_crops``) for ``discriminator_outputs``, or None when either
+    list has no image as large as a crop. The training crops come from the training images of the held-out images'
+    own folders when there are any (T91's, when T91 images are held out; else every training image), so that a gap
+    between D's outputs on the two tells what D has seen, not what kind of photograph it is."""
+    def large(path):
+        return [row for row in read_data_list(path) if min(row["hr_height"], row["hr_width"]) >= config.crop_size]
+
+    held_out, training = large(val_path), large(train_path)
+    folders = {os.path.dirname(row["hr_path"]) for row in held_out}
+    training = [row for row in training if os.path.dirname(row["hr_path"]) in folders] or training
+    if not held_out or not training:
+        return None
+    return {"train": probe_crops(training, config), "val": probe_crops(held_out, config)}
+
+
 def discriminator_outputs(trainer, probes, batch_size):
     """``{d_train_real, d_train_fake, d_val_real, d_val_fake}``: D's mean output (sigmoid, P(real)) on the HR crops
-    and on G's SR of their LR, for each of ``probes = {"train": (lr, hr), "val": (lr, hr)}`` (``probe_crops``).
+    and on G's SR of their LR, for each of ``probes = {"train": (lr, hr), "val": (lr, hr)}`` (``probe_sets``).
 
-    The question it answers (issue 37): does D tell HR from SR on images it never trained on as well as on its 280
+    The question it answers (issue 37): does D tell HR from SR on images it never trained on as well as on its
     training images, or has it learnt those by heart (then ``d_val_real`` falls towards ``d_val_fake`` while
     ``d_train_real`` stays near 1)? D runs as in its updates (training mode: batch statistics over batches of
-    ``batch_size``, its view of the images) on a copy, so that its running statistics stay as they are; G (the
-    trained weights, not the moving average) in eval mode; no gradient; the global random generator is left as it
-    was (forked), so that training goes on exactly as without this.
+    ``batch_size``, all real or all fake; its view of the images), as a plain copy (no DDP, no SyncBatchNorm: this runs
+    on the main process alone), so that D's own running statistics stay as they are; G (the trained weights, not the
+    moving average) in eval mode, where D trains on its training-mode output; no gradient; the global random
+    generator is left as it was (forked), so that training goes on exactly as without this.
     """
-    discriminator = copy.deepcopy(unwrap(trainer.discriminator)).train()
-    generator = unwrap(trainer.generator)
+    config, generator = trainer.config, unwrap(trainer.generator)
     mode = generator.training
-    generator.eval()
     outputs = {}
-    with torch.no_grad(), torch.random.fork_rng(devices=[]), trainer.autocast():
-        for name, (lr, hr) in probes.items():
-            real, fake = [], []
-            for start in range(0, len(lr), batch_size):
-                lr_batch, hr_batch = (images[start:start + batch_size].to(trainer.device,
-                                                                          memory_format=trainer.memory_format)
-                                      for images in (lr, hr))
-                real.append(torch.sigmoid(discriminator(trainer.view(hr_batch)).float()))
-                fake.append(torch.sigmoid(discriminator(trainer.view(generator(lr_batch))).float()))
-            outputs[f"d_{name}_real"], outputs[f"d_{name}_fake"] = (torch.cat(values).mean().item()
-                                                                    for values in (real, fake))
-    generator.train(mode)
+    try:
+        generator.eval()
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            discriminator = Discriminator(config.discriminator_channels, config.discriminator_dense,
+                                          spectral_norm=config.d_spectral_norm).to(trainer.device,
+                                                                                   memory_format=trainer.memory_format)
+            discriminator.load_state_dict(unwrap(trainer.discriminator).state_dict())
+            discriminator.train()
+            with trainer.autocast():
+                for name, (lr, hr) in probes.items():
+                    real, fake = [], []
+                    for start in range(0, len(lr), batch_size):
+                        lr_batch, hr_batch = (images[start:start + batch_size].to(
+                            trainer.device, memory_format=trainer.memory_format) for images in (lr, hr))
+                        real.append(torch.sigmoid(discriminator(trainer.view(hr_batch)).float()))
+                        fake.append(torch.sigmoid(discriminator(trainer.view(generator(lr_batch))).float()))
+                    outputs[f"d_{name}_real"], outputs[f"d_{name}_fake"] = (torch.cat(values).mean().item()
+                                                                            for values in (real, fake))
+    finally:
+        generator.train(mode)
     return outputs
 
 
@@ -216,6 +236,8 @@ def _resume_or_start(trainer, config, phase, say):
         return state["epoch"], state["history"], state["best_psnr"]
     if phase == "srgan":
         _load_srresnet_weights(trainer.generator, _srgan_init_path(config), trainer.device)
+        if trainer.ema is not None:  # the moving average starts there too (LDL compares G with it from step 1)
+            trainer.ema.module.load_state_dict(trainer.generator.state_dict())
         say(f"SRGAN generator initialised from {_srgan_init_path(config)}")
     return 0, [], -math.inf
 
@@ -331,12 +353,11 @@ class _Run:
     """What one ``train`` call keeps between epochs on the main process: config, history, best validation
     PSNR, the CSV logs and the checkpoint paths; ``end_epoch`` validates, saves and logs."""
 
-    def __init__(self, config, phase, trainer, start_epoch, history, best_psnr, train_path, val_path):
+    def __init__(self, config, phase, trainer, start_epoch, history, best_psnr, train_path, val_path, is_main=True):
         self.config, self.phase, self.trainer = config, phase, trainer
         self.history, self.best_psnr, self.val_path = history, best_psnr, val_path
         self.has_val = len(TestDataset(val_path, scale=config.scale)) > 0  # the list is read (and checked)
-        probes = {"train": probe_crops(train_path, config), "val": probe_crops(val_path, config)}
-        self.probes = probes if trainer.adversarial and None not in probes.values() else None
+        self.probes = probe_sets(train_path, val_path, config) if trainer.adversarial and is_main else None
         self.niqe_model = load_pristine_model() if config.val_niqe and self.has_val else None
         self.last, self.best = checkpoint_paths(config, phase)
         self.interrupted = os.path.join(config.checkpoint_folder, f"{phase}_interrupted.pth")
@@ -360,18 +381,19 @@ class _Run:
         self.history.append({"epoch": epoch, **summary})
         improved = not self.has_val or summary["val_psnr"] > self.best_psnr
         self.best_psnr = max(self.best_psnr, summary["val_psnr"]) if self.has_val else self.best_psnr
+        # The epoch's files first, <phase>_last.pth last: it marks the epoch done (a resume drops later log rows)
         state = self.state_dict(epoch)
-        save_checkpoint(state, self.last)
         generator_only = {key: value for key, value in state.items() if key in BEST_KEYS}
         if improved:  # the generator alone: what inference and SRGAN's start need
             save_checkpoint(generator_only, self.best)
         if self.trainer.adversarial and self.config.keep_epoch_generators:  # to choose an epoch later (selection.py)
             save_checkpoint(generator_only, epoch_checkpoint_path(self.config.checkpoint_folder, self.phase, epoch))
-        if os.path.exists(self.interrupted):  # superseded by a later completed epoch
-            os.remove(self.interrupted)
         self.iterations.flush()
         self.epochs.add(self.history[-1])
         self.epochs.flush()
+        save_checkpoint(state, self.last)
+        if os.path.exists(self.interrupted):  # superseded by a later completed epoch
+            os.remove(self.interrupted)
         print(f"{self.phase} epoch {epoch}/{self.config[f'{self.phase}_epochs']}: " + ", ".join(
             f"{k} {v:.4g}" for k, v in summary.items() if k != "iterations") + (" (best)" if improved else ""))
 

@@ -86,10 +86,17 @@ def test_the_view_applies_the_options_in_order():
 # ----------------------------------------------------------------------------------------------
 # The one-sided spectral term
 # ----------------------------------------------------------------------------------------------
-def _grating(frequency, amplitude, size=64):
-    """A diagonal-free sine grating along x, ``(1, 1, size, size)``, ``frequency`` in cycles/pixel."""
-    x = torch.arange(size, dtype=torch.float32)
-    return (amplitude * torch.sin(2 * math.pi * frequency * x)).expand(1, 1, size, size).clone()
+def _grating(frequency, amplitude, size=64, axis=-1):
+    """A sine grating along x (``axis=-1``) or y (``axis=-2``), ``(1, 1, size, size)``, ``frequency`` in
+    cycles/pixel."""
+    wave = amplitude * torch.sin(2 * math.pi * frequency * torch.arange(size, dtype=torch.float32))
+    return (wave.view(1, -1) if axis == -1 else wave.view(-1, 1)).expand(size, size).reshape(1, 1, size, size).clone()
+
+
+def _texture(seed, size=64):
+    """Stationary texture above the LR's Nyquist frequency: high-passed Gaussian noise, ``(1, 1, size, size)``."""
+    noise = 0.1 * torch.randn(1, 1, size, size, generator=torch.Generator().manual_seed(seed))
+    return noise - F.avg_pool2d(F.pad(noise, (2, 2, 2, 2), mode="reflect"), 5, stride=1)
 
 
 def test_spectral_excess_measures_what_the_sr_adds_above_the_lr_nyquist_frequency():
@@ -97,15 +104,26 @@ def test_spectral_excess_measures_what_the_sr_adds_above_the_lr_nyquist_frequenc
     smooth = F.avg_pool2d(torch.rand(1, 1, 72, 72) * 2 - 1, 9, stride=1)  # little energy above 1/8
     assert gan_options.spectral_excess(smooth, smooth).item() == 0
     for frequency in (0.25, 0.375):  # in the band: it reads the grating's mean square, a^2 / 2
-        added = gan_options.spectral_excess(smooth + _grating(frequency, 0.1), smooth).item()
-        assert added == pytest.approx(0.1 ** 2 / 2, rel=0.15), frequency
-    assert gan_options.spectral_excess(smooth + _grating(1 / 16, 0.1), smooth).item() < 1e-5  # below 1/8: free
-    # One-sided: texture the HR has is free, what the SR lacks costs nothing here (up to the cross terms of the
-    # grating with the rest of the image, below 1/1000 of the grating's own reading)
+        for axis in (-1, -2):
+            added = gan_options.spectral_excess(smooth + _grating(frequency, 0.1, axis=axis), smooth).item()
+            assert added == pytest.approx(0.1 ** 2 / 2, rel=0.1), (frequency, axis)
+    below = gan_options.spectral_excess(smooth + _grating(1 / 16, 0.1), smooth).item()  # below 1/8: nearly free
+    assert below < 0.05 * 0.1 ** 2 / 2  # (the window's and the 5x5 smoothing's spread reach a little into the band)
+    # One-sided: what the SR lacks costs nothing here (up to the cross terms of the grating with the rest of the
+    # image, below 1/1000 of the grating's own reading)
     textured = smooth + _grating(0.25, 0.1)
     assert gan_options.spectral_excess(textured, textured).item() == 0
     assert gan_options.spectral_excess(smooth, textured).item() < 5e-6
     assert gan_options.spectral_excess(smooth + _grating(0.25, 0.05), textured).item() < 5e-6
+    # Texture like the HR's but another draw of it is nearly free; twice its amplitude pays half its energy (the
+    # power beyond twice the HR's), and a grating the HR lacks, on top of the HR's texture, most of its own
+    texture, other = _texture(1), _texture(2)
+    energy = gan_options.spectral_excess(smooth + texture, smooth).item()
+    assert gan_options.spectral_excess(smooth + other, smooth + texture).item() < 0.05 * energy
+    doubled = gan_options.spectral_excess(smooth + 2 * other, smooth + texture).item()
+    assert doubled == pytest.approx(0.5 * 4 * energy, rel=0.2)
+    meshed = gan_options.spectral_excess(smooth + texture + _grating(0.25, 0.1), smooth + texture).item()
+    assert 0.5 * 0.1 ** 2 / 2 < meshed < 0.1 ** 2 / 2
     # Differentiable: the gradient lowers the added pattern
     sr = (smooth + _grating(0.25, 0.1)).requires_grad_(True)
     gan_options.spectral_excess(sr, smooth).backward()
@@ -165,15 +183,37 @@ def test_ldl_and_spectral_terms_join_the_generator_loss():
 # ----------------------------------------------------------------------------------------------
 # What a run keeps: D's outputs on training and held-out crops, the generator after every epoch
 # ----------------------------------------------------------------------------------------------
-def test_probe_crops_are_fixed_aligned_crops(tiny_root):
+def test_probe_crops_are_fixed_aligned_crops_of_the_held_out_images_own_source(tiny_root):
     config = tiny_config(tiny_root, "probe")
-    lr, hr = training.probe_crops(tiny_root / "lists" / "val.csv", config, count=10)
-    assert lr.shape == (10, 3, 12, 12) and hr.shape == (10, 3, 48, 48)
+    probes = training.probe_sets(tiny_root / "lists" / "train.csv", tiny_root / "lists" / "val.csv", config)
+    lr, hr = probes["val"]
+    assert lr.shape == (training.PROBE_CROPS, 3, 12, 12) and hr.shape == (training.PROBE_CROPS, 3, 48, 48)
     assert 0 <= lr.min() and lr.max() <= 1 and -1 <= hr.min() and hr.max() <= 1
-    again = training.probe_crops(tiny_root / "lists" / "val.csv", config, count=10)
-    assert torch.equal(again[1], hr)
-    small = convert_image(hr, "[-1, 1]", "[0, 1]")  # the LR is the HR crop's bicubic reduction (close to)
-    assert (F.avg_pool2d(small, 4) - lr).abs().mean() < 0.03
+    again = training.probe_sets(tiny_root / "lists" / "train.csv", tiny_root / "lists" / "val.csv",
+                                tiny_config(tiny_root, "probe", seed=5))
+    assert torch.equal(again["val"][1], hr) and torch.equal(again["train"][1], probes["train"][1])  # any run's seed
+    assert not torch.equal(probes["train"][1][:10], hr[:10])
+    # Aligned: the LR crop is the HR crop's reduction, better matched than with the LR moved by one pixel
+    reduced = F.avg_pool2d(convert_image(hr, "[-1, 1]", "[0, 1]"), 4)[..., 1:-1, 1:-1]
+    errors = {(dy, dx): (reduced - lr[..., 1 + dy:11 + dy, 1 + dx:11 + dx]).abs().mean().item()
+              for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+    assert errors[0, 0] < 0.5 * min(error for shift, error in errors.items() if shift != (0, 0))
+
+
+def test_probe_leaves_training_as_it_was():
+    trainer = _tiny_trainer(d_augment=True, d_shift=2)
+    lr, hr = torch.rand(12, 3, 8, 8), torch.rand(12, 3, 32, 32) * 2 - 1
+    trainer.step(lr[:4], hr[:4])
+    trainer.generator.train()
+    d_before = {k: v.clone() for k, v in trainer.discriminator.state_dict().items()}
+    g_before = {k: v.clone() for k, v in trainer.generator.state_dict().items()}
+    rng = torch.get_rng_state()
+    outputs = training.discriminator_outputs(trainer, {"train": (lr, hr), "val": (lr[:6], hr[:6])}, batch_size=4)
+    assert set(outputs) == set(training.PROBE_KEYS) and all(0 < v < 1 for v in outputs.values())
+    assert torch.equal(torch.get_rng_state(), rng)  # no draw from the training's generator (D's views are random)
+    d_after, g_after = trainer.discriminator.state_dict(), trainer.generator.state_dict()
+    assert all(torch.equal(d_before[k], d_after[k]) for k in d_before)  # running statistics included
+    assert all(torch.equal(g_before[k], g_after[k]) for k in g_before) and trainer.generator.training
 
 
 @pytest.mark.parametrize("options", [{"d_augment": True, "ldl_weight": 1.0, "spectral_weight": 30.0,

@@ -40,8 +40,10 @@ def test_the_rule_takes_the_lowest_niqe_within_the_limits_else_the_closest_epoch
     assert (row["epoch"], admissible) == ("2", True)  # epochs 3 and 4 look better but add too much
     row, admissible = selection.choose_epoch(rows[2:], REFERENCE)
     assert (row["epoch"], admissible) == ("3", False)  # none within: the closest
-    with pytest.raises(ValueError, match="no epochs"):
-        selection.choose_epoch([], REFERENCE)
+    row, admissible = selection.choose_epoch([_row(5, 30.9, 1.4, 0.8, "nan")] + rows, REFERENCE)
+    assert (row["epoch"], admissible) == ("2", True)  # an epoch without NIQE is left out
+    with pytest.raises(ValueError, match="no epoch with all of"):
+        selection.choose_epoch([_row(5, 30.9, 1.4, 0.8, "nan")], REFERENCE)
 
 
 def test_runs_rank_admissible_first_by_niqe_then_by_violation(tmp_path):
