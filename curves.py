@@ -233,9 +233,7 @@ def plot_frontier(runs, start, limits=None, chosen=None, scores=("added", "added
         niqe = [float(row["val_niqe"]) for row in epochs]
         for axis, score in zip(axes, scores):
             values = [float(row[f"val_{score}"]) for row in epochs]
-            xs, ys = values, niqe
-            if "niqe" in start:
-                xs, ys = [start[score]] + values, [start["niqe"]] + niqe
+            xs, ys = ([start[score]] + values, [start["niqe"]] + niqe) if "niqe" in start else (values, niqe)
             line, = axis.plot(xs, ys, ".-", label=label, linewidth=1)
             axis.annotate(epochs[-1]["epoch"], (values[-1], niqe[-1]), textcoords="offset points", xytext=(3, 3),
                           fontsize=7, color=line.get_color())
