@@ -14,11 +14,15 @@ the artefact budget. A run without an admissible epoch reports the epoch that co
 ``violation``: how far past its limit the worst score is, as a fraction of that limit's allowance).
 
 Runs are ranked the same way: admissible runs by the NIQE of their chosen epoch, then the others by violation.
+``keep_chosen`` copies the chosen epoch's generator to ``<phase>_chosen.pth``, the checkpoint the notebooks report.
 The rule chooses; the eye then checks the chosen epoch's images (crops), and the report says what it sees.
 """
 import math
+import os
+import shutil
 
-from utils import read_csv
+from training import epoch_checkpoint_path
+from utils import atomic_path, read_csv
 
 # score -> (allowance over the SRResNet's value, direction): "max" caps the score at reference + allowance, "min"
 # keeps it at least reference - allowance.
@@ -70,6 +74,44 @@ def rank_runs(runs, reference, limits=LIMITS):
         chosen.append((label, row, admissible))
     return sorted(chosen, key=lambda item: (not item[2], float(item[1][f"val_{SELECTED_BY}"]) if item[2]
                                             else violation(item[1], reference, limits)))
+
+
+def chosen_checkpoint(log_folder, checkpoint_folder, phase="srgan"):
+    """``(path, row, admissible)``: the kept generator of the epoch the rule chooses (``choose_epoch``) in an
+    adversarial run trained with ``val_niqe`` and ``keep_epoch_generators``: ``<phase>_epoch_NNN.pth`` in
+    ``checkpoint_folder``, its row of ``<log_folder>/<phase>_epochs.csv``, and whether it is admissible. The
+    reference is the SRResNet's log in the same folder. ``ValueError`` naming the log when it lacks the scores,
+    ``FileNotFoundError`` naming the epoch file when it was not kept."""
+    reference = srresnet_reference(os.path.join(log_folder, "srresnet_epochs.csv"))
+    log = os.path.join(log_folder, f"{phase}_epochs.csv")
+    row, admissible = choose_epoch(_read_epochs(log, [f"val_{s}" for s in (*LIMITS, SELECTED_BY)]), reference)
+    path = epoch_checkpoint_path(checkpoint_folder, phase, int(row["epoch"]))
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: the generator of epoch {row['epoch']}, which the rule chooses in {log}, was "
+                                f"not kept (train with keep_epoch_generators=true)")
+    return path, row, admissible
+
+
+def keep_chosen(log_folder, checkpoint_folder, phase="srgan"):
+    """Copy the rule's checkpoint (``chosen_checkpoint``) to ``<checkpoint_folder>/<phase>_chosen.pth``, the one
+    test.ipynb and super_resolution.ipynb use, and return a sentence saying which epoch it is and why. When the rule
+    cannot choose (the run was validated without NIQE), the copy is the last kept epoch and the sentence says so.
+    The copy is atomic: an earlier ``_chosen.pth`` is never left half-written."""
+    target = os.path.join(checkpoint_folder, f"{phase}_chosen.pth")
+    try:
+        path, row, admissible = chosen_checkpoint(log_folder, checkpoint_folder, phase)
+        why = (f"the lowest held-out NIQE ({float(row['val_niqe']):.2f}) within the rule's limits" if admissible else
+               "no epoch is within the rule's limits; this one comes closest")
+    except ValueError as error:  # no NIQE in the log
+        kept = sorted(name for name in os.listdir(checkpoint_folder) if name.startswith(f"{phase}_epoch_"))
+        if not kept:
+            raise FileNotFoundError(f"{checkpoint_folder}: no {phase}_epoch_NNN.pth to report (train with "
+                                    f"keep_epoch_generators=true)") from error
+        path = os.path.join(checkpoint_folder, kept[-1])
+        why = f"the last kept epoch: the rule cannot choose ({error})"
+    with atomic_path(target) as tmp_path:
+        shutil.copyfile(path, tmp_path)
+    return f"{target} = {os.path.basename(path)}: {why}"
 
 
 def _read_epochs(path, columns):

@@ -6,6 +6,7 @@ it does, the two profiles built from it, and their check.
   two options of the adversarial phases chosen on held-out images against grid artefacts (report.md).
 * ``check_config(config)``: ``ValueError`` naming the first key whose value breaks its rule or a rule between keys.
 * ``settings_markdown()``: the table as Markdown (train.ipynb shows it; ``python training.py --settings`` prints it).
+* ``departures_markdown(configs)``: the settings in which a run departs from the paper (train.ipynb shows it).
 
 A config is an ``EasyDict``: ``config.batch_size``. An epoch is ``images x patches_per_image`` patches: on DIV2K
 (800 images x 100) that is 5,000 updates of batch 16, so 200 SRResNet epochs are the paper's 10^6 updates and 40
@@ -22,6 +23,11 @@ from models import ContentLoss
 PHASES = ("srresnet", "srgan", "baseline")
 GRID_WINDOW = 16  # the tiles of gan_options.periodic_error (grid_weight), in HR pixels
 SPECTRAL_TILE = 32  # the tiles of gan_options.spectral_excess (spectral_weight), in HR pixels
+# Settings that only the adversarial phases use (SRResNet training ignores them).
+ADVERSARIAL_ONLY = ("content_loss", "vgg_weights", "feature_scale", "adversarial_weight", "gan_loss", "d_lr_ratio",
+                    "generator_bn", "ema_decay", "d_shift", "d_blur", "d_spectral_norm", "grid_weight",
+                    "d_luminance", "d_augment", "ldl_weight", "spectral_weight", "discriminator_channels",
+                    "discriminator_dense")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -252,6 +258,33 @@ def settings_markdown():
         cpu = CPU_PROFILE.get(key, default)
         lines.append(f"| `{key}` | {default!r} | {'' if cpu == default else repr(cpu)} | {rule.text} | {text} |")
     return "\n".join(lines)
+
+
+def departures_markdown(configs):
+    """The settings in which a run departs from the paper, as a Markdown table: one row per key that differs from
+    ``paper_settings()`` in any phase's config, with the paper's value and each phase's (a phase that keeps the
+    paper's value shows it too). ``configs``: ``phase_configs``'s dict (phase -> config). A key the phase does not
+    use (another phase's ``srgan_lr``, an ``ADVERSARIAL_ONLY`` key in the SRResNet's) shows as an empty cell."""
+    paper = paper_settings()
+    phases = list(configs)
+
+    def shown(phase, key):
+        other = next((p for p in PHASES if key.startswith(f"{p}_")), phase)
+        unused = other != phase or (phase == "srresnet" and key in ADVERSARIAL_ONLY)
+        return "" if unused else repr(_plain(configs[phase][key]))
+
+    keys = [key for key in SETTINGS if any(_plain(configs[phase][key]) != _plain(paper[key]) for phase in phases)]
+    if not keys:
+        return "This run uses the paper's settings in every phase."
+    lines = ["| key | paper | " + " | ".join(phases) + " |", "|---|---|" + "---|" * len(phases)]
+    lines += [f"| `{key}` | {_plain(paper[key])!r} | " + " | ".join(shown(phase, key) for phase in phases) + " |"
+              for key in keys]
+    return "\n".join(lines)
+
+
+def _plain(value):
+    """A setting's value with lists as tuples (a config read back from JSON or YAML holds lists)."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 # ----------------------------------------------------------------------------------------------

@@ -46,10 +46,6 @@ NOT_TRAINING = ("lists_folder", "val_list", "val_max_images", "val_niqe", "num_w
                 "channels_last", "sync_batch_norm", "checkpoint_folder", "log_folder", "resume",
                 "allow_changed_settings", "progress", "srgan_init", "icnr_init", "zero_init_residual",
                 "keep_epoch_generators")
-ADVERSARIAL_ONLY = ("content_loss", "vgg_weights", "feature_scale", "adversarial_weight", "gan_loss", "d_lr_ratio",
-                    "generator_bn", "ema_decay", "d_shift", "d_blur", "d_spectral_norm", "grid_weight",
-                    "d_luminance", "d_augment", "ldl_weight", "spectral_weight", "discriminator_channels",
-                    "discriminator_dense")
 
 
 def train(config, phase="srresnet"):
@@ -76,7 +72,8 @@ def train(config, phase="srresnet"):
     result = {"last": run.last, "best": run.best, "history": history, "new_epochs": max(0, epochs - start_epoch),
               "models": (trainer.generator,) + ((trainer.discriminator,) if trainer.adversarial else ())}
     if start_epoch >= epochs:
-        say(f"{phase}: already trained for {start_epoch} epochs (config asks {epochs}); nothing to do")
+        say(f"{phase}: its {epochs} epochs were trained in earlier sittings ({run.last} holds epoch {start_epoch}); "
+            f"this sitting trains none (raise {phase}_epochs to train more)")
         return result
 
     loader = _loader(config, ddp, train_path)
@@ -277,7 +274,7 @@ def changed_settings(saved, config, phase):
         return json.loads(json.dumps(value))  # tuples as lists, as the checkpoint stores them
 
     other_phases = tuple(f"{other}_" for other in settings.PHASES if other != phase)
-    ignored = NOT_TRAINING + (ADVERSARIAL_ONLY if phase == "srresnet" else ())
+    ignored = NOT_TRAINING + (settings.ADVERSARIAL_ONLY if phase == "srresnet" else ())
     if saved.get("content_loss") == config["content_loss"] == "mse":
         ignored += ("feature_scale", "vgg_weights")
     if config[f"{phase}_lr_schedule"] == "step":

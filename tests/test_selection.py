@@ -74,3 +74,40 @@ def test_frontier_figure_draws_every_run_and_the_limits(tmp_path):
     write_csv(path, [{"epoch": 1, "val_psnr": 30.0}])
     with pytest.raises(ValueError, match="not an epochs log with val_niqe"):
         curves.plot_frontier({"run": path}, start)
+
+
+def test_the_chosen_checkpoint_is_the_kept_generator_of_the_chosen_epoch(tmp_path):
+    logs, checkpoints = tmp_path / "logs", tmp_path / "checkpoints"
+    logs.mkdir()
+    checkpoints.mkdir()
+    write_csv(logs / "srresnet_epochs.csv", [{"epoch": 1, "val_psnr": 30.9, "val_added": 1.4, "val_added_chroma": 0.8}])
+    write_csv(logs / "srgan_epochs.csv", [_row(1, 30.7, 1.6, 0.85, 6.8), _row(2, 30.4, 1.9, 0.95, 6.0),
+                                          _row(3, 30.2, 2.3, 1.05, 5.6)])
+    with pytest.raises(FileNotFoundError, match=r"srgan_epoch_002.pth: the generator of epoch 2, which the rule "
+                                                r"chooses in .*srgan_epochs.csv, was not kept"):
+        selection.chosen_checkpoint(logs, checkpoints)
+    for epoch in (1, 2, 3):
+        (checkpoints / f"srgan_epoch_{epoch:03d}.pth").write_bytes(b"weights")
+    path, row, admissible = selection.chosen_checkpoint(logs, checkpoints)
+    assert (path, row["epoch"], admissible) == (str(checkpoints / "srgan_epoch_002.pth"), "2", True)
+
+
+def test_the_reported_checkpoint_is_a_copy_of_the_chosen_epoch_or_says_why_not(tmp_path):
+    logs, checkpoints = tmp_path / "logs", tmp_path / "checkpoints"
+    logs.mkdir()
+    checkpoints.mkdir()
+    write_csv(logs / "srresnet_epochs.csv", [{"epoch": 1, "val_psnr": 30.9, "val_added": 1.4, "val_added_chroma": 0.8}])
+    write_csv(logs / "srgan_epochs.csv", [_row(1, 30.7, 1.6, 0.85, 6.8), _row(2, 30.4, 1.9, 0.95, 6.0),
+                                          _row(3, 30.2, 2.3, 1.05, 5.6)])
+    for epoch in (1, 2, 3):
+        (checkpoints / f"srgan_epoch_{epoch:03d}.pth").write_bytes(b"weights %d" % epoch)
+    said = selection.keep_chosen(logs, checkpoints)
+    assert said.endswith("srgan_chosen.pth = srgan_epoch_002.pth: the lowest held-out NIQE (6.00) within the rule's "
+                         "limits")
+    assert (checkpoints / "srgan_chosen.pth").read_bytes() == b"weights 2"
+    write_csv(logs / "srgan_epochs.csv", [_row(epoch, 30.2, 2.3, 1.05, "nan") for epoch in (1, 2, 3)])  # no NIQE
+    said = selection.keep_chosen(logs, checkpoints)
+    assert "srgan_chosen.pth = srgan_epoch_003.pth: the last kept epoch: the rule cannot choose" in said
+    assert (checkpoints / "srgan_chosen.pth").read_bytes() == b"weights 3"
+    assert sorted(path.name for path in checkpoints.iterdir()) == [
+        "srgan_chosen.pth", "srgan_epoch_001.pth", "srgan_epoch_002.pth", "srgan_epoch_003.pth"]  # no temporary file

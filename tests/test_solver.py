@@ -65,6 +65,20 @@ def test_phase_configs_layer_the_profile_every_phase_and_one_phase():
         settings.phase_configs("laptop")
 
 
+def test_the_departures_table_lists_each_setting_a_phase_changes_from_the_papers():
+    assert settings.departures_markdown(settings.phase_configs()) == ("This run uses the paper's settings in every "
+                                                                     "phase.")
+    configs = settings.phase_configs("paper", {"batch_size": 8, "ema_decay": 0.999},
+                                     {"srresnet": {"srresnet_lr": 4e-4, "srresnet_lr_decay_epochs": [48]}})
+    configs["srgan"].srgan_lr_decay_epochs = [20]  # read back from JSON: a list, still the paper's (20,)
+    assert settings.departures_markdown(configs).splitlines() == [
+        "| key | paper | srresnet | srgan | baseline |", "|---|---|---|---|---|",
+        "| `batch_size` | 16 | 8 | 8 | 8 |",
+        "| `srresnet_lr` | 0.0001 | 0.0004 |  |  |",  # another phase's key: an empty cell
+        "| `srresnet_lr_decay_epochs` | () | (48,) |  |  |",
+        "| `ema_decay` | 0.0 |  | 0.999 | 0.999 |"]  # SRResNet training does not use it
+
+
 def test_training_lowers_the_loss_on_real_patches(tiny_root):
     result = training.train(tiny_config(tiny_root, "falls", srresnet_epochs=10, srresnet_lr=1e-3), "srresnet")
     losses = [epoch["content"] for epoch in result["history"]]
