@@ -1,7 +1,7 @@
 """Network interpolation (ESRGAN, Wang et al. 2018, section 3.4): one generator whose every weight is
 ``alpha * adversarial G + (1 - alpha) * PSNR-oriented G``, with ``alpha`` chosen on held-out images.
 
-    python interpolate.py --gan checkpoints/srgan_last.pth --psnr checkpoints/srresnet_best.pth \\
+    python interpolate.py --gan checkpoints/srgan_chosen.pth --psnr checkpoints/srresnet_best.pth \\
         --val-list data_lists/val.csv --output checkpoints/srgan_interp.pth
 
 The two generators must have the same architecture (the SRGAN starts from the SRResNet, so they do). Give one of
@@ -81,7 +81,7 @@ def save_interpolated(generator, path, info):
 def build_parser():
     parser = argparse.ArgumentParser(prog="interpolate.py", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gan", required=True, help="the adversarially trained generator (e.g. srgan_last.pth; "
+    parser.add_argument("--gan", required=True, help="the adversarially trained generator (e.g. srgan_chosen.pth; "
                         "its moving average when it has one)")
     parser.add_argument("--psnr", required=True, help="the PSNR-oriented generator (e.g. srresnet_best.pth)")
     parser.add_argument("--output", required=True, help="the interpolated generator checkpoint to write (.pth)")

@@ -14,15 +14,15 @@ the artefact budget. A run without an admissible epoch reports the epoch that co
 ``violation``: how far past its limit the worst score is, as a fraction of that limit's allowance).
 
 Runs are ranked the same way: admissible runs by the NIQE of their chosen epoch, then the others by violation.
-``keep_chosen`` copies the chosen epoch's generator to ``<phase>_chosen.pth``, the checkpoint the notebooks report.
+``keep_chosen`` copies the chosen epoch's generator to ``<phase>_chosen.pth``, the checkpoint the notebooks report
+(``training.train`` calls it after every SRGAN training).
 The rule chooses; the eye then checks the chosen epoch's images (crops), and the report says what it sees.
 """
 import math
 import os
 import shutil
 
-from training import epoch_checkpoint_path
-from utils import atomic_path, read_csv
+from utils import atomic_path, epoch_checkpoint_path, load_checkpoint, read_csv
 
 # score -> (allowance over the SRResNet's value, direction): "max" caps the score at reference + allowance, "min"
 # keeps it at least reference - allowance.
@@ -30,10 +30,18 @@ LIMITS = {"added": (0.7, "max"), "added_chroma": (0.2, "max"), "psnr": (2.0, "mi
 SELECTED_BY = "niqe"  # lower is better
 
 
-def srresnet_reference(srresnet_epochs_csv):
+def srresnet_reference(source):
     """``{'psnr', 'added', 'added_chroma', 'epoch'}``: the held-out scores of the SRResNet's best epoch (the highest
-    validation PSNR: the epoch ``srresnet_best.pth`` holds) from its ``srresnet_epochs.csv``."""
-    rows = _read_epochs(srresnet_epochs_csv, ("val_psnr", "val_added", "val_added_chroma"))
+    validation PSNR: the epoch ``srresnet_best.pth`` holds). ``source``: its ``srresnet_epochs.csv``, or a checkpoint
+    of it (``.pth``: the history it keeps). ``ValueError`` naming the file when it lacks the scores."""
+    columns = ("val_psnr", "val_added", "val_added_chroma")
+    if str(source).endswith(".pth"):
+        history = load_checkpoint(source).get("history") or []
+        rows = [row for row in history if all(math.isfinite(float(row.get(column, "nan"))) for column in columns)]
+        if not rows:
+            raise ValueError(f"{source}: its history has no epoch with {', '.join(columns)}")
+    else:
+        rows = _read_epochs(source, columns)
     best = max(rows, key=lambda row: float(row["val_psnr"]))
     return {"epoch": int(best["epoch"]), **{score: float(best[f"val_{score}"]) for score in LIMITS}}
 
@@ -76,42 +84,47 @@ def rank_runs(runs, reference, limits=LIMITS):
                                             else violation(item[1], reference, limits)))
 
 
-def chosen_checkpoint(log_folder, checkpoint_folder, phase="srgan"):
-    """``(path, row, admissible)``: the kept generator of the epoch the rule chooses (``choose_epoch``) in an
-    adversarial run trained with ``val_niqe`` and ``keep_epoch_generators``: ``<phase>_epoch_NNN.pth`` in
-    ``checkpoint_folder``, its row of ``<log_folder>/<phase>_epochs.csv``, and whether it is admissible. The
-    reference is the SRResNet's log in the same folder. ``ValueError`` naming the log when it lacks the scores,
-    ``FileNotFoundError`` naming the epoch file when it was not kept."""
-    reference = srresnet_reference(os.path.join(log_folder, "srresnet_epochs.csv"))
+def chosen_checkpoint(log_folder, checkpoint_folder, reference, phase="srgan"):
+    """``(path, row, admissible)``: the kept generator of the epoch the rule chooses (``choose_epoch``, against
+    ``reference``: ``srresnet_reference`` of the SRResNet the run started from) in an adversarial run trained with
+    ``val_niqe`` and ``keep_epoch_generators``: ``<phase>_epoch_NNN.pth`` in ``checkpoint_folder``, its row of
+    ``<log_folder>/<phase>_epochs.csv``, and whether it is admissible. ``ValueError`` naming the log when it lacks
+    the scores, ``FileNotFoundError`` naming the epoch file when it was not kept."""
     log = os.path.join(log_folder, f"{phase}_epochs.csv")
     row, admissible = choose_epoch(_read_epochs(log, [f"val_{s}" for s in (*LIMITS, SELECTED_BY)]), reference)
-    path = epoch_checkpoint_path(checkpoint_folder, phase, int(row["epoch"]))
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path}: the generator of epoch {row['epoch']}, which the rule chooses in {log}, was "
-                                f"not kept (train with keep_epoch_generators=true)")
-    return path, row, admissible
+    return _kept(checkpoint_folder, phase, int(row["epoch"]), f"which the rule chooses in {log}"), row, admissible
 
 
-def keep_chosen(log_folder, checkpoint_folder, phase="srgan"):
+def keep_chosen(log_folder, checkpoint_folder, reference, phase="srgan"):
     """Copy the rule's checkpoint (``chosen_checkpoint``) to ``<checkpoint_folder>/<phase>_chosen.pth``, the one
-    test.ipynb and super_resolution.ipynb use, and return a sentence saying which epoch it is and why. When the rule
-    cannot choose (the run was validated without NIQE), the copy is the last kept epoch and the sentence says so.
-    The copy is atomic: an earlier ``_chosen.pth`` is never left half-written."""
-    target = os.path.join(checkpoint_folder, f"{phase}_chosen.pth")
-    try:
-        path, row, admissible = chosen_checkpoint(log_folder, checkpoint_folder, phase)
+    test.ipynb and super_resolution.ipynb use, and return a sentence saying which epoch it is and why. A run
+    validated without NIQE (``val_niqe=false``) gives the rule nothing to choose by: the copy is then the last
+    epoch's generator, and the sentence says so. The copy is atomic: an earlier ``_chosen.pth`` is never left
+    half-written. ``ValueError`` when the log has no epoch, ``FileNotFoundError`` when the epoch was not kept."""
+    log = os.path.join(log_folder, f"{phase}_epochs.csv")
+    rows = read_csv(log)
+    if not rows:
+        raise ValueError(f"{log}: no epoch logged, nothing to choose from")
+    if any(math.isfinite(float(row.get(f"val_{SELECTED_BY}") or "nan")) for row in rows):
+        path, row, admissible = chosen_checkpoint(log_folder, checkpoint_folder, reference, phase)
         why = (f"the lowest held-out NIQE ({float(row['val_niqe']):.2f}) within the rule's limits" if admissible else
                "no epoch is within the rule's limits; this one comes closest")
-    except ValueError as error:  # no NIQE in the log
-        kept = sorted(name for name in os.listdir(checkpoint_folder) if name.startswith(f"{phase}_epoch_"))
-        if not kept:
-            raise FileNotFoundError(f"{checkpoint_folder}: no {phase}_epoch_NNN.pth to report (train with "
-                                    f"keep_epoch_generators=true)") from error
-        path = os.path.join(checkpoint_folder, kept[-1])
-        why = f"the last kept epoch: the rule cannot choose ({error})"
+    else:
+        path = _kept(checkpoint_folder, phase, int(rows[-1]["epoch"]), "the last logged")
+        why = "the last epoch: the run was validated without NIQE (val_niqe=false), so the rule cannot choose"
+    target = os.path.join(checkpoint_folder, f"{phase}_chosen.pth")
     with atomic_path(target) as tmp_path:
         shutil.copyfile(path, tmp_path)
     return f"{target} = {os.path.basename(path)}: {why}"
+
+
+def _kept(checkpoint_folder, phase, epoch, which):
+    """The path of epoch ``epoch``'s kept generator; ``FileNotFoundError`` saying ``which`` epoch it is."""
+    path = epoch_checkpoint_path(checkpoint_folder, phase, epoch)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: the generator of epoch {epoch}, {which}, was not kept (train with "
+                                f"keep_epoch_generators=true)")
+    return path
 
 
 def _read_epochs(path, columns):

@@ -23,6 +23,12 @@ from models import ContentLoss
 PHASES = ("srresnet", "srgan", "baseline")
 GRID_WINDOW = 16  # the tiles of gan_options.periodic_error (grid_weight), in HR pixels
 SPECTRAL_TILE = 32  # the tiles of gan_options.spectral_excess (spectral_weight), in HR pixels
+# Settings that change where and how fast a run goes, what it shows or validates, not what it trains.
+MACHINERY = ("lists_folder", "val_list", "val_max_images", "val_niqe", "num_workers", "pool_size", "device", "amp",
+             "channels_last", "sync_batch_norm", "checkpoint_folder", "log_folder", "resume", "allow_changed_settings",
+             "progress", "srgan_init", "keep_epoch_generators")
+# Settings of a generator from random weights (SRResNet, baseline): SRGAN starts from the SRResNet.
+RANDOM_START_ONLY = ("icnr_init", "zero_init_residual")
 # Settings that only the adversarial phases use (SRResNet training ignores them).
 ADVERSARIAL_ONLY = ("content_loss", "vgg_weights", "feature_scale", "adversarial_weight", "gan_loss", "d_lr_ratio",
                     "generator_bn", "ema_decay", "d_shift", "d_blur", "d_spectral_norm", "grid_weight",
@@ -261,24 +267,28 @@ def settings_markdown():
 
 
 def departures_markdown(configs):
-    """The settings in which a run departs from the paper, as a Markdown table: one row per key that differs from
-    ``paper_settings()`` in any phase's config, with the paper's value and each phase's (a phase that keeps the
-    paper's value shows it too). ``configs``: ``phase_configs``'s dict (phase -> config). A key the phase does not
-    use (another phase's ``srgan_lr``, an ``ADVERSARIAL_ONLY`` key in the SRResNet's) shows as an empty cell."""
+    """The settings in which a run departs from the paper, as a Markdown table: one row per key that a phase uses
+    with a value other than ``paper_settings()``'s, with the paper's value and each phase's (a phase that keeps the
+    paper's value shows it too; a phase that does not use the key, an empty cell: another phase's ``srgan_lr``,
+    an ``ADVERSARIAL_ONLY`` key for the SRResNet, a ``RANDOM_START_ONLY`` one for SRGAN). ``MACHINERY`` keys are left
+    out. ``configs``: ``phase_configs``'s dict (phase -> config; a key it lacks counts as the paper's)."""
     paper = paper_settings()
-    phases = list(configs)
 
-    def shown(phase, key):
-        other = next((p for p in PHASES if key.startswith(f"{p}_")), phase)
-        unused = other != phase or (phase == "srresnet" and key in ADVERSARIAL_ONLY)
-        return "" if unused else repr(_plain(configs[phase][key]))
+    def used(phase, key):
+        owner = next((p for p in PHASES if key.startswith(f"{p}_")), phase)
+        return owner == phase and not (phase == "srresnet" and key in ADVERSARIAL_ONLY) and not (
+            phase == "srgan" and key in RANDOM_START_ONLY)
 
-    keys = [key for key in SETTINGS if any(_plain(configs[phase][key]) != _plain(paper[key]) for phase in phases)]
+    def value(phase, key):
+        return _plain(configs[phase].get(key, paper[key]))
+
+    keys = [key for key in SETTINGS if key not in MACHINERY and any(
+        used(phase, key) and value(phase, key) != _plain(paper[key]) for phase in configs)]
     if not keys:
-        return "This run uses the paper's settings in every phase."
-    lines = ["| key | paper | " + " | ".join(phases) + " |", "|---|---|" + "---|" * len(phases)]
-    lines += [f"| `{key}` | {_plain(paper[key])!r} | " + " | ".join(shown(phase, key) for phase in phases) + " |"
-              for key in keys]
+        return "This run trains with the paper's settings in every phase."
+    lines = ["| key | paper | " + " | ".join(configs) + " |", "|---|---|" + "---|" * len(configs)]
+    lines += [f"| `{key}` | {_plain(paper[key])!r} | " + " | ".join(
+        repr(value(phase, key)) if used(phase, key) else "" for phase in configs) + " |" for key in keys]
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 """Super-resolve image files x4 with a trained generator (command line).
 
-    python super_resolve.py --checkpoint checkpoints/srgan_last.pth photo.png more_photos/ --output-folder sr/
+    python super_resolve.py --checkpoint checkpoints/srgan_chosen.pth photo.png more_photos/ --output-folder sr/
 
 Every INPUT is an image file or a folder (its image files, not its sub-folders). Each result is written as
 ``<output folder>/<input name>_x4.png``. Any image format that ``utils.load_image`` reads works: gray,

@@ -25,13 +25,23 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
+import selection
 import settings
 from datasets import TestDataset, TrainDataset, read_data_list
 from evaluation import evaluate_dataset
 from models import ContentLoss, Discriminator
 from niqe import load_pristine_model
 from solver import Trainer, model_settings, unwrap
-from utils import generator_weights, get_device, load_checkpoint, read_csv, run_main, save_checkpoint, write_csv
+from utils import (
+    epoch_checkpoint_path,
+    generator_weights,
+    get_device,
+    load_checkpoint,
+    read_csv,
+    run_main,
+    save_checkpoint,
+    write_csv,
+)
 
 # What <phase>_best.pth keeps (<phase>_last.pth has everything needed to resume).
 BEST_KEYS = ("phase", "epoch", "config", "generator", "generator_ema", "history", "best_psnr")
@@ -42,10 +52,7 @@ PROBE_CROPS = 160  # crops of each kind
 PROBE_SEED = 0  # the probe's crops are the same in every run
 # Settings that do not change what is trained (where and how fast it runs, what is shown or validated): a resume
 # may change them freely. <phase>_epochs may grow too (the step schedule of the epochs done stays the same).
-NOT_TRAINING = ("lists_folder", "val_list", "val_max_images", "val_niqe", "num_workers", "pool_size", "device", "amp",
-                "channels_last", "sync_batch_norm", "checkpoint_folder", "log_folder", "resume",
-                "allow_changed_settings", "progress", "srgan_init", "icnr_init", "zero_init_residual",
-                "keep_epoch_generators")
+NOT_TRAINING = settings.MACHINERY + settings.RANDOM_START_ONLY  # a resumed G's start is behind it
 
 
 def train(config, phase="srresnet"):
@@ -72,8 +79,10 @@ def train(config, phase="srresnet"):
     result = {"last": run.last, "best": run.best, "history": history, "new_epochs": max(0, epochs - start_epoch),
               "models": (trainer.generator,) + ((trainer.discriminator,) if trainer.adversarial else ())}
     if start_epoch >= epochs:
-        say(f"{phase}: its {epochs} epochs were trained in earlier sittings ({run.last} holds epoch {start_epoch}); "
-            f"this sitting trains none (raise {phase}_epochs to train more)")
+        say(f"{phase}: {run.last} holds epoch {start_epoch}, trained in earlier sittings; {phase}_epochs={epochs} "
+            f"asks no more, so this sitting trains none")
+        if ddp.is_main and phase == "srgan":
+            say(_keep_chosen(config))
         return result
 
     loader = _loader(config, ddp, train_path)
@@ -102,7 +111,21 @@ def train(config, phase="srresnet"):
         if ddp.is_main:
             run.save_interrupted(epoch)
         raise
+    if ddp.is_main and phase == "srgan":
+        say(_keep_chosen(config))
     return result
+
+
+def _keep_chosen(config):
+    """``selection.keep_chosen`` for an SRGAN run against the SRResNet it started from (``srgan_init``): writes
+    ``srgan_chosen.pth`` and returns what it says, or a sentence saying why it could not."""
+    if not config.keep_epoch_generators:
+        return "srgan_chosen.pth not written: keep_epoch_generators=false kept no epoch to choose from"
+    init = _srgan_init_path(config)
+    try:
+        return selection.keep_chosen(config.log_folder, config.checkpoint_folder, selection.srresnet_reference(init))
+    except (OSError, ValueError) as error:  # the SRResNet moved, or it was validated without the scores
+        return f"srgan_chosen.pth not written: {error}"
 
 
 def validate(generator, list_path, max_images=None, niqe_model=None):
@@ -189,11 +212,6 @@ def checkpoint_paths(config, phase):
 # ----------------------------------------------------------------------------------------------
 # Starting and resuming
 # ----------------------------------------------------------------------------------------------
-def epoch_checkpoint_path(checkpoint_folder, phase, epoch):
-    """``<checkpoint_folder>/<phase>_epoch_NNN.pth``: the generator after ``epoch`` (``keep_epoch_generators``)."""
-    return os.path.join(checkpoint_folder, f"{phase}_epoch_{epoch:03d}.pth")
-
-
 def _check_inputs(config, phase):
     """``(train list, val list)`` paths; ``FileNotFoundError`` saying what to do when a list, or the SRResNet that
     a new SRGAN starts from, is missing (before any model is built)."""

@@ -234,6 +234,11 @@ def save_checkpoint(state, path):
         torch.save(state, tmp_path)
 
 
+def epoch_checkpoint_path(checkpoint_folder, phase, epoch):
+    """``<checkpoint_folder>/<phase>_epoch_NNN.pth``: the generator after ``epoch`` (``keep_epoch_generators``)."""
+    return os.path.join(checkpoint_folder, f"{phase}_epoch_{epoch:03d}.pth")
+
+
 def generator_weights(checkpoint, moving_average=True):
     """The generator a training checkpoint is used with: its moving average (``generator_ema``, when it was
     trained with ``ema_decay``, unless ``moving_average`` is False), else ``generator``; None when it has neither."""

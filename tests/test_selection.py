@@ -5,7 +5,7 @@ from matplotlib.figure import Figure
 
 import curves
 import selection
-from utils import write_csv
+from utils import save_checkpoint, write_csv
 
 REFERENCE = {"epoch": 54, "psnr": 30.9, "added": 1.4, "added_chroma": 0.8}
 
@@ -80,15 +80,14 @@ def test_the_chosen_checkpoint_is_the_kept_generator_of_the_chosen_epoch(tmp_pat
     logs, checkpoints = tmp_path / "logs", tmp_path / "checkpoints"
     logs.mkdir()
     checkpoints.mkdir()
-    write_csv(logs / "srresnet_epochs.csv", [{"epoch": 1, "val_psnr": 30.9, "val_added": 1.4, "val_added_chroma": 0.8}])
     write_csv(logs / "srgan_epochs.csv", [_row(1, 30.7, 1.6, 0.85, 6.8), _row(2, 30.4, 1.9, 0.95, 6.0),
                                           _row(3, 30.2, 2.3, 1.05, 5.6)])
     with pytest.raises(FileNotFoundError, match=r"srgan_epoch_002.pth: the generator of epoch 2, which the rule "
                                                 r"chooses in .*srgan_epochs.csv, was not kept"):
-        selection.chosen_checkpoint(logs, checkpoints)
+        selection.chosen_checkpoint(logs, checkpoints, REFERENCE)
     for epoch in (1, 2, 3):
         (checkpoints / f"srgan_epoch_{epoch:03d}.pth").write_bytes(b"weights")
-    path, row, admissible = selection.chosen_checkpoint(logs, checkpoints)
+    path, row, admissible = selection.chosen_checkpoint(logs, checkpoints, REFERENCE)
     assert (path, row["epoch"], admissible) == (str(checkpoints / "srgan_epoch_002.pth"), "2", True)
 
 
@@ -96,18 +95,32 @@ def test_the_reported_checkpoint_is_a_copy_of_the_chosen_epoch_or_says_why_not(t
     logs, checkpoints = tmp_path / "logs", tmp_path / "checkpoints"
     logs.mkdir()
     checkpoints.mkdir()
-    write_csv(logs / "srresnet_epochs.csv", [{"epoch": 1, "val_psnr": 30.9, "val_added": 1.4, "val_added_chroma": 0.8}])
     write_csv(logs / "srgan_epochs.csv", [_row(1, 30.7, 1.6, 0.85, 6.8), _row(2, 30.4, 1.9, 0.95, 6.0),
                                           _row(3, 30.2, 2.3, 1.05, 5.6)])
     for epoch in (1, 2, 3):
         (checkpoints / f"srgan_epoch_{epoch:03d}.pth").write_bytes(b"weights %d" % epoch)
-    said = selection.keep_chosen(logs, checkpoints)
+    said = selection.keep_chosen(logs, checkpoints, REFERENCE)
     assert said.endswith("srgan_chosen.pth = srgan_epoch_002.pth: the lowest held-out NIQE (6.00) within the rule's "
                          "limits")
     assert (checkpoints / "srgan_chosen.pth").read_bytes() == b"weights 2"
     write_csv(logs / "srgan_epochs.csv", [_row(epoch, 30.2, 2.3, 1.05, "nan") for epoch in (1, 2, 3)])  # no NIQE
-    said = selection.keep_chosen(logs, checkpoints)
-    assert "srgan_chosen.pth = srgan_epoch_003.pth: the last kept epoch: the rule cannot choose" in said
+    said = selection.keep_chosen(logs, checkpoints, REFERENCE)
+    assert said.endswith("srgan_chosen.pth = srgan_epoch_003.pth: the last epoch: the run was validated without NIQE "
+                         "(val_niqe=false), so the rule cannot choose")
     assert (checkpoints / "srgan_chosen.pth").read_bytes() == b"weights 3"
     assert sorted(path.name for path in checkpoints.iterdir()) == [
         "srgan_chosen.pth", "srgan_epoch_001.pth", "srgan_epoch_002.pth", "srgan_epoch_003.pth"]  # no temporary file
+
+
+def test_nothing_logged_or_nothing_kept_is_said_not_guessed(tmp_path):
+    with pytest.raises(ValueError, match="srgan_epochs.csv: no epoch logged"):
+        selection.keep_chosen(tmp_path, tmp_path, REFERENCE)
+    write_csv(tmp_path / "srgan_epochs.csv", [_row(1, 30.2, 2.3, 1.05, "nan"), _row(2, 30.2, 2.3, 1.05, "nan")])
+    (tmp_path / "srgan_epoch_001.pth").write_bytes(b"an older epoch")  # not the last one: never taken instead
+    with pytest.raises(FileNotFoundError, match="srgan_epoch_002.pth: the generator of epoch 2, the last logged, was "
+                                                "not kept"):
+        selection.keep_chosen(tmp_path, tmp_path, REFERENCE)
+    assert not (tmp_path / "srgan_chosen.pth").exists()
+    save_checkpoint({"history": [{"epoch": 1, "val_psnr": 30.0}]}, tmp_path / "old_srresnet.pth")
+    with pytest.raises(ValueError, match="old_srresnet.pth: its history has no epoch with val_psnr, val_added"):
+        selection.srresnet_reference(tmp_path / "old_srresnet.pth")

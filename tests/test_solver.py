@@ -3,19 +3,22 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
+from easydict import EasyDict
 
 import curves
 import gan_options
+import selection
 import settings
 import solver
 import training
 from create_data_lists import write_data_lists
 from models import ContentLoss
 from sample_data import make_sample_data
-from utils import load_checkpoint, read_csv, save_checkpoint
+from utils import load_checkpoint, read_csv, save_checkpoint, write_csv
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = dict(n_blocks=2, channels=16, discriminator_channels=8, discriminator_dense=32, crop_size=48,
@@ -66,8 +69,11 @@ def test_phase_configs_layer_the_profile_every_phase_and_one_phase():
 
 
 def test_the_departures_table_lists_each_setting_a_phase_changes_from_the_papers():
-    assert settings.departures_markdown(settings.phase_configs()) == ("This run uses the paper's settings in every "
-                                                                     "phase.")
+    unchanged = "This run trains with the paper's settings in every phase."
+    assert settings.departures_markdown(settings.phase_configs()) == unchanged
+    # Machinery (how fast, what is validated) and settings a phase does not use are no departure
+    assert settings.departures_markdown(settings.phase_configs("paper", {"val_niqe": True, "num_workers": 1}, {
+        "srresnet": {"ema_decay": 0.999}, "srgan": {"icnr_init": True}})) == unchanged
     configs = settings.phase_configs("paper", {"batch_size": 8, "ema_decay": 0.999},
                                      {"srresnet": {"srresnet_lr": 4e-4, "srresnet_lr_decay_epochs": [48]}})
     configs["srgan"].srgan_lr_decay_epochs = [20]  # read back from JSON: a list, still the paper's (20,)
@@ -219,6 +225,20 @@ def test_srgan_starts_from_srresnet_and_decays_lr(tiny_root):
     assert state["config"]["model"] == {"n_blocks": 2, "channels": 16, "scale": 4, "prelu_per_channel": False}
     assert {"loss_d", "loss_g", "adversarial", "d_real", "d_fake", "val_psnr", "val_grid", "val_texture"} <= set(
         result["history"][0])
+    # The reported SRGAN: validated without NIQE, the rule cannot choose, so srgan_chosen.pth is the last epoch's G
+    folder = Path(config["checkpoint_folder"])
+    assert (folder / "srgan_chosen.pth").read_bytes() == (folder / "srgan_epoch_002.pth").read_bytes()
+    # With NIQE logged, the rule chooses against the SRResNet the run started from (its checkpoint's history)
+    reference = selection.srresnet_reference(folder / "srresnet_best.pth")
+    log = Path(config["log_folder"]) / "srgan_epochs.csv"
+    rows = read_csv(log)
+    for row, niqe in zip(rows, (5.0, 6.0)):
+        row.update(val_psnr=reference["psnr"], val_added=reference["added"], val_added_chroma=reference["added_chroma"],
+                   val_niqe=niqe)
+    write_csv(log, rows)
+    assert training._keep_chosen(EasyDict(config)).endswith("srgan_chosen.pth = srgan_epoch_001.pth: the lowest "
+                                                            "held-out NIQE (5.00) within the rule's limits")
+    assert (folder / "srgan_chosen.pth").read_bytes() == (folder / "srgan_epoch_001.pth").read_bytes()
 
 
 def test_one_gan_iteration_follows_the_paper():
