@@ -81,7 +81,7 @@ def train(config, phase="srresnet"):
     if start_epoch >= epochs:
         say(f"{phase}: {run.last} holds epoch {start_epoch}, trained in earlier sittings; {phase}_epochs={epochs} "
             f"asks no more, so this sitting trains none")
-        if ddp.is_main and phase == "srgan":
+        if ddp.is_main and phase == "srgan" and config.keep_epoch_generators:
             say(_keep_chosen(config))
         return result
 
@@ -111,16 +111,15 @@ def train(config, phase="srresnet"):
         if ddp.is_main:
             run.save_interrupted(epoch)
         raise
-    if ddp.is_main and phase == "srgan":
+    if ddp.is_main and phase == "srgan" and config.keep_epoch_generators:  # else no epoch to choose from
         say(_keep_chosen(config))
     return result
 
 
 def _keep_chosen(config):
-    """``selection.keep_chosen`` for an SRGAN run against the SRResNet it started from (``srgan_init``): writes
-    ``srgan_chosen.pth`` and returns what it says, or a sentence saying why it could not."""
-    if not config.keep_epoch_generators:
-        return "srgan_chosen.pth not written: keep_epoch_generators=false kept no epoch to choose from"
+    """``selection.keep_chosen`` for an SRGAN run that kept its epochs' generators, against the SRResNet it started
+    from (``srgan_init``): writes ``srgan_chosen.pth`` and returns what it says, or a sentence saying why it could
+    not."""
     init = _srgan_init_path(config)
     try:
         return selection.keep_chosen(config.log_folder, config.checkpoint_folder, selection.srresnet_reference(init))
