@@ -116,6 +116,23 @@ def train(config, phase="srresnet"):
     return result
 
 
+def describe_checkpoints(folder):
+    """The files of a checkpoint folder, one line each with its size in MB; each phase's kept epoch generators
+    (``<phase>_epoch_NNN.pth``) in one line: first, last, count and the size of one."""
+    names = sorted(os.listdir(folder))
+    epochs = {}
+    for name in names:
+        phase, marker, _ = name.partition("_epoch_")
+        if marker:
+            epochs.setdefault(phase, []).append(name)
+    lines = [f"{name}  ({os.path.getsize(os.path.join(folder, name)) / 1e6:.1f} MB)" for name in names
+             if "_epoch_" not in name]
+    for kept in epochs.values():
+        size = os.path.getsize(os.path.join(folder, kept[0])) / 1e6
+        lines.append(f"{kept[0]} ... {kept[-1]}  ({len(kept)} files, {size:.1f} MB each)")
+    return "\n".join(lines)
+
+
 def _keep_chosen(config):
     """``selection.keep_chosen`` for an SRGAN run that kept its epochs' generators, against the SRResNet it started
     from (``srgan_init``): writes ``srgan_chosen.pth`` and returns what it says, or a sentence saying why it could

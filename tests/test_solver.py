@@ -687,3 +687,15 @@ def test_a_log_resumed_with_new_columns_keeps_them(tmp_path):
                               {"epoch": "3", "val_psnr": "27.0", "val_niqe": "6.0"}]
     training._CsvLog(str(path), 2)
     assert [row["epoch"] for row in read_csv(path)] == ["1", "2"]
+
+
+def test_the_checkpoint_listing_gives_each_phases_epoch_files_one_line(tmp_path):
+    for name, size in (("srresnet_best.pth", 6_300_000), ("srgan_last.pth", 308_000_000),
+                       ("srgan_epoch_001.pth", 6_300_000), ("srgan_epoch_002.pth", 6_300_000),
+                       ("baseline_epoch_001.pth", 6_300_000)):
+        with open(tmp_path / name, "wb") as file:
+            file.truncate(size)
+    assert training.describe_checkpoints(tmp_path).splitlines() == [
+        "srgan_last.pth  (308.0 MB)", "srresnet_best.pth  (6.3 MB)",
+        "baseline_epoch_001.pth ... baseline_epoch_001.pth  (1 files, 6.3 MB each)",
+        "srgan_epoch_001.pth ... srgan_epoch_002.pth  (2 files, 6.3 MB each)"]
