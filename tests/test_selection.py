@@ -76,12 +76,20 @@ def test_frontier_figure_draws_every_run_and_the_limits(tmp_path):
         curves.plot_frontier({"run": path}, start)
 
 
-def test_the_chosen_checkpoint_is_the_kept_generator_of_the_chosen_epoch(tmp_path):
+@pytest.fixture
+def three_epochs(tmp_path):
+    """``(logs, checkpoints)`` folders: an SRGAN log of three epochs whose second one the rule chooses (the third
+    adds too much), no generator kept yet."""
     logs, checkpoints = tmp_path / "logs", tmp_path / "checkpoints"
     logs.mkdir()
     checkpoints.mkdir()
     write_csv(logs / "srgan_epochs.csv", [_row(1, 30.7, 1.6, 0.85, 6.8), _row(2, 30.4, 1.9, 0.95, 6.0),
                                           _row(3, 30.2, 2.3, 1.05, 5.6)])
+    return logs, checkpoints
+
+
+def test_the_chosen_checkpoint_is_the_kept_generator_of_the_chosen_epoch(three_epochs):
+    logs, checkpoints = three_epochs
     with pytest.raises(FileNotFoundError, match=r"srgan_epoch_002.pth: the generator of epoch 2, which the rule "
                                                 r"chooses in .*srgan_epochs.csv, was not kept"):
         selection.chosen_checkpoint(logs, checkpoints, REFERENCE)
@@ -91,12 +99,8 @@ def test_the_chosen_checkpoint_is_the_kept_generator_of_the_chosen_epoch(tmp_pat
     assert (path, row["epoch"], admissible) == (str(checkpoints / "srgan_epoch_002.pth"), "2", True)
 
 
-def test_the_reported_checkpoint_is_a_copy_of_the_chosen_epoch_or_says_why_not(tmp_path):
-    logs, checkpoints = tmp_path / "logs", tmp_path / "checkpoints"
-    logs.mkdir()
-    checkpoints.mkdir()
-    write_csv(logs / "srgan_epochs.csv", [_row(1, 30.7, 1.6, 0.85, 6.8), _row(2, 30.4, 1.9, 0.95, 6.0),
-                                          _row(3, 30.2, 2.3, 1.05, 5.6)])
+def test_the_reported_checkpoint_is_a_copy_of_the_chosen_epoch_or_says_why_not(three_epochs):
+    logs, checkpoints = three_epochs
     for epoch in (1, 2, 3):
         (checkpoints / f"srgan_epoch_{epoch:03d}.pth").write_bytes(b"weights %d" % epoch)
     said = selection.keep_chosen(logs, checkpoints, REFERENCE)
