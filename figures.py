@@ -5,7 +5,7 @@ Every figure is a ``matplotlib.figure.Figure`` made without pyplot (no global st
 ``save_figure`` writes it). Images are numpy ``uint8`` arrays ``HxWx3`` (RGB, 0..255).
 
 Public functions: ``load_example``, ``auto_zoom_box``, ``compare_figure``, ``save_figure``, ``figure_preview``,
-``compare_set``.
+``compare_set``, ``saved_set_images``, ``regions_figure``.
 """
 import io
 from pathlib import Path
@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image
 
-from datasets import TestDataset
+from datasets import TestDataset, read_data_list
 from evaluation import display_name
 from inference import super_resolve_set
 from metrics import calc_psnr, calc_ssim
@@ -189,3 +189,55 @@ def compare_set(models, list_path, out_folder, max_images=None, tile_size=None, 
         figure_path = save_figure(figure, Path(out_folder) / f"compare_{image['name']}.png")
         written.append({"name": image["name"], "images": image["paths"], "figure": figure_path})
     return written
+
+
+# Where the SRGAN's artefacts showed on Set5 (issue 37): (image, region, (y, x, h, w) in HR pixels).
+SET5_REGIONS = (("bird", "beak", (40, 160, 96, 96)), ("head", "hair", (0, 120, 96, 96)),
+                ("butterfly", "black between the dots", (100, 160, 96, 96)), ("woman", "hat", (8, 24, 72, 72)),
+                ("woman", "face", (96, 96, 72, 72)), ("baby", "hat", (40, 100, 96, 96)))
+
+
+def saved_set_images(out_folder, models, list_path):
+    """``{label: {image name: uint8 HxWx3}}``: the SR images ``compare_set`` wrote for each of ``models`` (names, as
+    in ``<out_folder>/<model>/<name>.png``; labels by ``display_name``), then the HR images of the set's list as
+    ``"HR"``. ``ValueError`` naming an image that is missing or unreadable (``load_image``)."""
+    names = [Path(row["hr_path"]).stem for row in read_data_list(list_path)]
+    images = {display_name(model): {name: load_image(Path(out_folder) / model / f"{name}.png") for name in names}
+              for model in models}
+    images["HR"] = {Path(row["hr_path"]).stem: modcrop(as_rgb(load_image(row["hr_path"])))  # the SR images' size
+                    for row in read_data_list(list_path)}
+    return images
+
+
+def regions_figure(images, regions=SET5_REGIONS, panel_size=2.2):
+    """The same regions of several models' images side by side: one row per region, one column per label, each
+    crop shown enlarged without interpolation (for a person to judge detail against artefacts).
+
+    Args:
+        images: dict label -> dict image name -> ``uint8`` image (``saved_set_images``), in display order.
+        regions: ``(image name, region, (y, x, h, w))`` in HR pixels (``SET5_REGIONS``); a region of an image that
+            a label lacks is left out, as is a label with none of the regions' images.
+        panel_size: inches per panel.
+    Returns:
+        a ``matplotlib.figure.Figure``. ``ValueError`` when no region can be shown or a box is not inside its image.
+    """
+    regions = [region for region in regions if all(region[0] in by_name for by_name in images.values())]
+    if not regions:
+        raise ValueError("regions_figure: no region's image is there for every label")
+    figure = Figure(figsize=(panel_size * len(images), panel_size * len(regions)), layout="constrained")
+    axes = figure.subplots(len(regions), len(images), squeeze=False)
+    for row, (name, region, (y, x, h, w)) in enumerate(regions):
+        for column, (label, by_name) in enumerate(images.items()):
+            image = np.asarray(by_name[name])
+            if y < 0 or x < 0 or y + h > image.shape[0] or x + w > image.shape[1]:
+                raise ValueError(f"regions_figure: {name}'s {region} box {(y, x, h, w)} (y, x, h, w) is not inside "
+                                 f"{label}'s {image.shape[0]}x{image.shape[1]} image")
+            axis = axes[row, column]
+            axis.imshow(image[y:y + h, x:x + w], interpolation="nearest")
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if row == 0:
+                axis.set_title(label, fontsize=10)
+            if column == 0:
+                axis.set_ylabel(f"{name}: {region}", fontsize=9)
+    return figure

@@ -17,7 +17,7 @@ import figures
 import inference
 from imresize import imresize
 from metrics import calc_psnr
-from utils import load_image
+from utils import as_rgb, load_image, save_image
 
 
 # ----------------------------------------------------------------------------------------------
@@ -163,3 +163,28 @@ def test_saved_images_are_scored_as_the_per_image_table_and_a_different_image_is
     Image.fromarray(bird).save(images / "bicubic" / "bird.png")
     with pytest.raises(ValueError, match="bicubic_Set5.csv: bird psnr"):
         script.check_against(script.score_saved(images, list_path, None), tmp_path / "per_image")
+
+
+def test_the_regions_figure_shows_each_region_of_every_model_and_refuses_a_box_outside(tmp_path):
+    import skimage.data
+
+    hr = as_rgb(skimage.data.astronaut()[:200, :240])
+    folder = tmp_path / "Set5"
+    for model, image in (("srresnet", hr // 2), ("srgan", hr)):
+        save_image(folder / model / "bird.png", image)
+    save_image(tmp_path / "bird.png", hr)
+    list_path = tmp_path / "Set5.csv"
+    list_path.write_text(f"hr_path,lr_path,hr_height,hr_width\n{tmp_path / 'bird.png'},,200,240\n")
+    images = figures.saved_set_images(folder, ["srresnet", "srgan"], list_path)
+    assert list(images) == ["SRResNet", "SRGAN", "HR"] and np.array_equal(images["HR"]["bird"], hr)
+    regions = (("bird", "beak", (40, 160, 96, 64)), ("head", "hair", (0, 0, 8, 8)))  # no head: that row is left out
+    figure = figures.regions_figure(images, regions)
+    assert len(figure.axes) == 3 and figure.axes[0].get_ylabel() == "bird: beak"
+    assert np.array_equal(figure.axes[1].images[0].get_array(), hr[40:136, 160:224])
+    with pytest.raises(ValueError, match=r"bird's beak box \(150, 160, 96, 64\) \(y, x, h, w\) is not inside "
+                                         r"SRResNet's 200x240 image"):
+        figures.regions_figure(images, (("bird", "beak", (150, 160, 96, 64)),))
+    with pytest.raises(ValueError, match="no region's image is there for every label"):
+        figures.regions_figure(images, (("head", "hair", (0, 0, 8, 8)),))
+    with pytest.raises(ValueError, match="baseline/bird.png: cannot read as an image"):
+        figures.saved_set_images(folder, ["srgan", "baseline"], list_path)
