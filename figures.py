@@ -197,15 +197,16 @@ SET5_REGIONS = (("bird", "beak", (40, 160, 96, 96)), ("head", "hair", (0, 120, 9
                 ("woman", "face", (96, 96, 72, 72)), ("baby", "hat", (40, 100, 96, 96)))
 
 
-def saved_set_images(out_folder, models, list_path):
+def saved_set_images(out_folder, models, list_path, max_images=None):
     """``{label: {image name: uint8 HxWx3}}``: the SR images ``compare_set`` wrote for each of ``models`` (names, as
     in ``<out_folder>/<model>/<name>.png``; labels by ``display_name``), then the HR images of the set's list as
-    ``"HR"``. ``ValueError`` naming an image that is missing or unreadable (``load_image``)."""
-    names = [Path(row["hr_path"]).stem for row in read_data_list(list_path)]
+    ``"HR"``; the first ``max_images`` of the list (None: all). ``ValueError`` naming an image that is missing or
+    unreadable (``load_image``)."""
+    rows = read_data_list(list_path)[:max_images]
+    names = [Path(row["hr_path"]).stem for row in rows]
     images = {display_name(model): {name: load_image(Path(out_folder) / model / f"{name}.png") for name in names}
               for model in models}
-    images["HR"] = {Path(row["hr_path"]).stem: modcrop(as_rgb(load_image(row["hr_path"])))  # the SR images' size
-                    for row in read_data_list(list_path)}
+    images["HR"] = {name: modcrop(as_rgb(load_image(row["hr_path"]))) for name, row in zip(names, rows)}  # SR's size
     return images
 
 

@@ -188,3 +188,5 @@ def test_the_regions_figure_shows_each_region_of_every_model_and_refuses_a_box_o
         figures.regions_figure(images, (("head", "hair", (0, 0, 8, 8)),))
     with pytest.raises(ValueError, match="baseline/bird.png: cannot read as an image"):
         figures.saved_set_images(folder, ["srgan", "baseline"], list_path)
+    assert figures.saved_set_images(folder, ["srgan", "baseline"], list_path, max_images=0) == {
+        "SRGAN": {}, "baseline": {}, "HR": {}}
