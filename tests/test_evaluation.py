@@ -189,4 +189,4 @@ def test_the_regions_figure_shows_each_region_of_every_model_and_refuses_a_box_o
     with pytest.raises(ValueError, match="baseline/bird.png: cannot read as an image"):
         figures.saved_set_images(folder, ["srgan", "baseline"], list_path)
     assert figures.saved_set_images(folder, ["srgan", "baseline"], list_path, max_images=0) == {
-        "SRGAN": {}, "baseline": {}, "HR": {}}
+        "SRGAN": {}, "GAN from scratch": {}, "HR": {}}
