@@ -216,25 +216,26 @@ def regions_figure(images, regions=SET5_REGIONS, panel_size=2.2):
 
     Args:
         images: dict label -> dict image name -> ``uint8`` image (``saved_set_images``), in display order.
-        regions: ``(image name, region, (y, x, h, w))`` in HR pixels (``SET5_REGIONS``); a region of an image that
-            a label lacks is left out, as is a label with none of the regions' images.
+        regions: ``(image name, region, (y, x, h, w))`` in HR pixels (``SET5_REGIONS``); a region is left out when
+            a label lacks its image or its box is not inside that image (another image of the same name).
         panel_size: inches per panel.
     Returns:
-        a ``matplotlib.figure.Figure``. ``ValueError`` when no region can be shown or a box is not inside its image.
+        a ``matplotlib.figure.Figure``. ``ValueError`` when no region can be shown.
     """
-    regions = [region for region in regions if all(region[0] in by_name for by_name in images.values())]
+    def fits(name, box):
+        y, x, h, w = box
+        return all(name in by_name and y >= 0 and x >= 0 and y + h <= np.asarray(by_name[name]).shape[0]
+                   and x + w <= np.asarray(by_name[name]).shape[1] for by_name in images.values())
+
+    regions = [(name, region, box) for name, region, box in regions if fits(name, box)]
     if not regions:
-        raise ValueError("regions_figure: no region's image is there for every label")
+        raise ValueError("regions_figure: no region's box is inside its image for every label")
     figure = Figure(figsize=(panel_size * len(images), panel_size * len(regions)), layout="constrained")
     axes = figure.subplots(len(regions), len(images), squeeze=False)
     for row, (name, region, (y, x, h, w)) in enumerate(regions):
         for column, (label, by_name) in enumerate(images.items()):
-            image = np.asarray(by_name[name])
-            if y < 0 or x < 0 or y + h > image.shape[0] or x + w > image.shape[1]:
-                raise ValueError(f"regions_figure: {name}'s {region} box {(y, x, h, w)} (y, x, h, w) is not inside "
-                                 f"{label}'s {image.shape[0]}x{image.shape[1]} image")
             axis = axes[row, column]
-            axis.imshow(image[y:y + h, x:x + w], interpolation="nearest")
+            axis.imshow(np.asarray(by_name[name])[y:y + h, x:x + w], interpolation="nearest")
             axis.set_xticks([])
             axis.set_yticks([])
             if row == 0:
