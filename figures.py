@@ -220,7 +220,7 @@ def regions_figure(images, regions=SET5_REGIONS, panel_size=2.2):
             a label lacks its image or its box is not inside that image (another image of the same name).
         panel_size: inches per panel.
     Returns:
-        a ``matplotlib.figure.Figure``. ``ValueError`` when no region can be shown.
+        a ``matplotlib.figure.Figure``, or None when no region can be shown.
     """
     def fits(name, box):
         y, x, h, w = box
@@ -229,7 +229,7 @@ def regions_figure(images, regions=SET5_REGIONS, panel_size=2.2):
 
     regions = [(name, region, box) for name, region, box in regions if fits(name, box)]
     if not regions:
-        raise ValueError("regions_figure: no region's box is inside its image for every label")
+        return None
     figure = Figure(figsize=(panel_size * len(images), panel_size * len(regions)), layout="constrained")
     axes = figure.subplots(len(regions), len(images), squeeze=False)
     for row, (name, region, (y, x, h, w)) in enumerate(regions):

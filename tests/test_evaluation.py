@@ -182,8 +182,7 @@ def test_the_regions_figure_shows_each_region_of_every_model_and_refuses_a_box_o
     figure = figures.regions_figure(images, regions)
     assert len(figure.axes) == 3 and figure.axes[0].get_ylabel() == "bird: beak"
     assert np.array_equal(figure.axes[1].images[0].get_array(), hr[40:136, 160:224])
-    with pytest.raises(ValueError, match="no region's box is inside its image for every label"):
-        figures.regions_figure(images, regions[1:])
+    assert figures.regions_figure(images, regions[1:]) is None
     with pytest.raises(ValueError, match="baseline/bird.png: cannot read as an image"):
         figures.saved_set_images(folder, ["srgan", "baseline"], list_path)
     assert figures.saved_set_images(folder, ["srgan", "baseline"], list_path, max_images=0) == {
