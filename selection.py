@@ -37,7 +37,7 @@ def srresnet_reference(source):
     columns = ("val_psnr", "val_added", "val_added_chroma")
     if str(source).endswith(".pth"):
         history = load_checkpoint(source).get("history") or []
-        rows = [row for row in history if all(math.isfinite(float(row.get(column, "nan"))) for column in columns)]
+        rows = _scored(history, columns)
         if not rows:
             raise ValueError(f"{source}: its history has no epoch with {', '.join(columns)}")
     else:
@@ -63,7 +63,7 @@ def choose_epoch(rows, reference, limits=LIMITS):
     ``val_niqe``; rows without a number in every score are left out): the lowest NIQE among the admissible epochs,
     else the smallest violation."""
     columns = [f"val_{score}" for score in (*limits, SELECTED_BY)]
-    rows = [row for row in rows if all(math.isfinite(float(row[column] or "nan")) for column in columns)]
+    rows = _scored(rows, columns)
     if not rows:
         raise ValueError(f"choose_epoch: no epoch with all of {', '.join(columns)} to choose from")
     admissible = [row for row in rows if violation(row, reference, limits) <= 0]
@@ -134,7 +134,15 @@ def _read_epochs(path, columns):
     missing = [column for column in columns if not rows or column not in rows[0]]
     if missing:
         raise ValueError(f"{path}: not an epochs log with {', '.join(missing)} (training.train writes them)")
-    scored = [row for row in rows if all(math.isfinite(float(row[column] or "nan")) for column in columns)]
+    scored = _scored(rows, columns)
     if not scored:
         raise ValueError(f"{path}: no epoch has all of {', '.join(columns)} (validated with val_niqe=true?)")
     return scored
+
+
+def _scored(rows, columns):
+    """The rows (log rows of strings, or history dicts of numbers) with a finite number in every one of ``columns``."""
+    def number(value):
+        return float("nan") if value in (None, "") else float(value)  # 0.0 is a number
+
+    return [row for row in rows if all(math.isfinite(number(row.get(column))) for column in columns)]
