@@ -132,7 +132,9 @@ class Trainer:
         """Run the forward passes through ``ddp``'s wrappers (``training.Distributed.wrap``); after loading weights."""
         self.generator = ddp.wrap(self.generator, self.config)
         if self.adversarial:
-            self.discriminator = ddp.wrap(self.discriminator, self.config)
+            # D runs on real and fake before one backward; it trains on batch statistics only (its running ones
+            # serve the D probe, on the main process), so no broadcast of them (training.Distributed.wrap)
+            self.discriminator = ddp.wrap(self.discriminator, self.config, broadcast_buffers=False)
 
     def autocast(self):
         return torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)

@@ -14,6 +14,7 @@ Command line (``--help``), also under ``torchrun --nproc_per_node=N training.py 
 """
 import argparse
 import csv
+import datetime
 import json
 import math
 import os
@@ -73,7 +74,7 @@ def train(config, phase="srresnet"):
     say = print if ddp.is_main else (lambda *args: None)
     torch.manual_seed(config.seed)
     trainer = ddp.main_first(lambda: Trainer(config, phase, ddp.device))  # rank 0 downloads a VGG19 alone
-    start_epoch, history, best_psnr = _resume_or_start(trainer, config, phase, say)
+    start_epoch, history, best_psnr = _resume_or_start(trainer, config, phase, say, ddp.is_main)
     run = _Run(config, phase, trainer, start_epoch, history, best_psnr, train_path, val_path, ddp.is_main)
     epochs = config[f"{phase}_epochs"]
     result = {"last": run.last, "best": run.best, "history": history, "new_epochs": max(0, epochs - start_epoch),
@@ -87,6 +88,7 @@ def train(config, phase="srresnet"):
 
     loader = _loader(config, ddp, train_path)
     trainer.wrap(ddp)
+    benchmark = torch.backends.cudnn.benchmark  # restored at the end: inference then meets images of every size
     if ddp.device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed training shapes: let cuDNN pick its fastest algorithms
     dropped = loader.dataset.batches(loader.batch_size, loader.num_workers)[1]
@@ -111,6 +113,8 @@ def train(config, phase="srresnet"):
         if ddp.is_main:
             run.save_interrupted(epoch)
         raise
+    finally:
+        torch.backends.cudnn.benchmark = benchmark
     if ddp.is_main and phase == "srgan" and config.keep_epoch_generators:  # else no epoch to choose from
         say(_keep_chosen(config))
     return result
@@ -249,15 +253,16 @@ def _srgan_init_path(config):
     return config.srgan_init or checkpoint_paths(config, "srresnet")[1]
 
 
-def _resume_or_start(trainer, config, phase, say):
+def _resume_or_start(trainer, config, phase, say, is_main=True):
     """Load ``<phase>_last.pth`` into ``trainer`` when resuming (SRGAN: else G from the SRResNet); returns
-    ``(epochs done, history, best validation PSNR)``."""
+    ``(epochs done, history, best validation PSNR)``. Only the main process (``is_main``) records a change of
+    settings."""
     last_path = checkpoint_paths(config, phase)[0]
     if config.resume and os.path.exists(last_path):
         state = load_checkpoint(last_path, map_location=trainer.device)
         if state.get("phase") != phase:
             raise ValueError(f"{last_path}: a checkpoint of phase {state.get('phase')!r}, not {phase!r}")
-        _check_same_settings(state.get("config", {}), config, phase, last_path, state["epoch"])
+        _check_same_settings(state.get("config", {}), config, phase, last_path, state["epoch"], is_main)
         if "optimizer_g" not in state:  # keep_generators_only: finished, and not to be resumed
             _load_finished_generators(trainer, state, last_path, config[f"{phase}_epochs"])
             return state["epoch"], state["history"], state["best_psnr"]
@@ -318,9 +323,9 @@ def changed_settings(saved, config, phase):
             and training_value(saved, key) != training_value(config, key)}
 
 
-def _check_same_settings(saved, config, phase, path, epoch):
-    """Stop a resume whose settings differ (naming each, and the two ways on), or record the change when
-    ``allow_changed_settings`` is set."""
+def _check_same_settings(saved, config, phase, path, epoch, record=True):
+    """Stop a resume whose settings differ (naming each, and the two ways on), or, when ``allow_changed_settings``
+    is set, go on and (``record``: the main process) log and print the change."""
     changes = changed_settings(saved, config, phase)
     if not changes:
         return
@@ -329,6 +334,8 @@ def _check_same_settings(saved, config, phase, path, epoch):
         raise ValueError(f"{path} was trained with other settings: {listed}. To train with the new settings from "
                          f"the start, give a new checkpoint_folder (and log_folder); to continue this checkpoint "
                          f"with them, set allow_changed_settings=True (the change is logged)")
+    if not record:
+        return
     rows = [{"after_epoch": epoch, "setting": key, "old": json.dumps(old), "new": json.dumps(new)}
             for key, (old, new) in changes.items()]
     log = os.path.join(config.log_folder, f"{phase}_setting_changes.csv")
@@ -388,14 +395,17 @@ class _Run:
         self.config, self.phase, self.trainer = config, phase, trainer
         self.history, self.best_psnr, self.val_path = history, best_psnr, val_path
         self.has_val = len(TestDataset(val_path, scale=config.scale)) > 0  # the list is read (and checked)
-        self.probes = probe_sets(train_path, val_path, config) if trainer.adversarial and is_main else None
-        self.niqe_model = load_pristine_model() if config.val_niqe and self.has_val else None
         self.last, self.best = checkpoint_paths(config, phase)
         self.interrupted = os.path.join(config.checkpoint_folder, f"{phase}_interrupted.pth")
-        self.iterations = _CsvLog(os.path.join(config.log_folder, f"{phase}_iterations.csv"), start_epoch)
-        self.epochs = _CsvLog(os.path.join(config.log_folder, f"{phase}_epochs.csv"), start_epoch)
         # Plain JSON types only (a Path or numpy value would not load with torch.load(weights_only=True)).
         self.plain_config = json.loads(json.dumps({**config, "model": model_settings(config)}, default=str))
+        self.probes = self.niqe_model = self.iterations = self.epochs = None
+        if not is_main:  # the other processes of a torchrun only train: no validation, no files
+            return
+        self.probes = probe_sets(train_path, val_path, config) if trainer.adversarial else None
+        self.niqe_model = load_pristine_model() if config.val_niqe and self.has_val else None
+        self.iterations = _CsvLog(os.path.join(config.log_folder, f"{phase}_iterations.csv"), start_epoch)
+        self.epochs = _CsvLog(os.path.join(config.log_folder, f"{phase}_epochs.csv"), start_epoch)
 
     def state_dict(self, epoch):
         return {"phase": self.phase, "epoch": epoch, "config": self.plain_config, **self.trainer.state_dict(),
@@ -500,8 +510,11 @@ class Distributed:
             if device.type == "cuda":
                 device = torch.device("cuda", self.local_rank)
                 torch.cuda.set_device(device)
-            if not dist.is_initialized():
-                dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+            if not dist.is_initialized():  # the others wait at each epoch's end while the main one validates
+                dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
+                                        timeout=datetime.timedelta(hours=1))
+        elif device.type == "cuda" and device.index is not None:
+            torch.cuda.set_device(device)  # cuda:N alone: pinned memory and cuDNN's handles there, not on GPU 0
         self.device = device
         self.is_main = self.rank == 0
 
@@ -519,14 +532,18 @@ class Distributed:
         ``sync_batch_norm=False``; never on the CPU, where PyTorch's ``SyncBatchNorm`` does not run (gloo)."""
         return self.enabled and self.device.type == "cuda" and config.sync_batch_norm
 
-    def wrap(self, model, config):
+    def wrap(self, model, config, broadcast_buffers=True):
         """``model`` for training: DDP-wrapped under torchrun (its batch norms synchronised, as above).
-        ``SyncBatchNorm`` keeps the ``BatchNorm2d`` state_dict keys, so checkpoints load either way."""
+        ``SyncBatchNorm`` keeps the ``BatchNorm2d`` state_dict keys, so checkpoints load either way.
+        ``broadcast_buffers=False`` for a model run twice before one backward (D on real and fake): the broadcast
+        of rank 0's running statistics at the second forward would change, in place, what the first one saved for
+        its backward (an autograd error with plain batch norms)."""
         if not self.enabled:
             return model
         if self.syncs_batch_norm(config):
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
-        return DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None)
+        return DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None,
+                                       broadcast_buffers=broadcast_buffers)
 
     def batch_norm_note(self, config):
         """One line for the startup message under torchrun: which statistics the batch norms use."""

@@ -399,6 +399,13 @@ for phase in ("srresnet", "srgan"):
     assert torch.equal(gathered[0], gathered[1]), phase
     if dist.get_rank() == 0:
         print("in sync:", phase, len(sums))
+# D runs on real and fake before one backward: wrapped without broadcasting its batch-norm buffers (G with)
+trainer = solver.Trainer(config, "srgan", ddp.device)
+trainer.wrap(ddp)
+assert trainer.discriminator.broadcast_buffers is False and trainer.generator.broadcast_buffers is True
+# a resume with an allowed change of settings: every process goes on, the main one alone records it
+changed = {{**{config!r}, "srgan_epochs": 2, "srgan_lr": 5e-5, "allow_changed_settings": True}}
+training.train(settings.cpu_config(**changed), "srgan")
 dist.destroy_process_group()
 """)
     env = dict(os.environ, OMP_NUM_THREADS="1")
@@ -407,7 +414,9 @@ dist.destroy_process_group()
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "in sync: srresnet" in run.stdout and "in sync: srgan" in run.stdout
     assert "batch norm: statistics of each process's 2 patches (SyncBatchNorm needs CUDA)" in run.stdout
-    assert load_checkpoint(tmp_path / "checkpoints" / "srgan_last.pth")["epoch"] == 1
+    assert run.stdout.count("with changed settings (srgan_lr 0.0001 -> 5e-05)") == 1
+    assert len(read_csv(tmp_path / "logs" / "srgan_setting_changes.csv")) == 1
+    assert load_checkpoint(tmp_path / "checkpoints" / "srgan_last.pth")["epoch"] == 2
 
 
 def test_learning_rate_schedules():
