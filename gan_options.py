@@ -280,7 +280,8 @@ def moving_average(generator, decay):
     every G step, ``.module`` the averaged generator), or None when ``decay`` is 0."""
     if not decay:
         return None
-    return AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    device = next(generator.parameters()).device  # the step counter on G's device: no copy to the GPU per update
+    return AveragedModel(generator, device=device, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 def icnr_(generator):

@@ -276,7 +276,8 @@ def get_device(name=None):
 # A user's mistake or what the user's machine lacks (a missing or malformed file, a wrong setting, a package that
 # is not installed, weights that cannot be downloaded, a GPU too small) raises one of these with a message that
 # names the file, the setting or the package; a command line prints that message, not a traceback.
-USER_ERRORS = (ValueError, KeyError, OSError, FloatingPointError, ImportError, MemoryError)
+USER_ERRORS = (ValueError, KeyError, OSError, FloatingPointError, ImportError, MemoryError,
+               torch.cuda.OutOfMemoryError)
 
 
 def run_main(main, argv=None):
