@@ -114,6 +114,7 @@ def main():
 def run(args, folder):
     """The measurements, on the training images of ``folder``."""
     device = torch.device(args.device)
+    torch.backends.cudnn.benchmark = device.type == "cuda"  # as training.train does: fixed shapes, autotuned
     print(f"torch {torch.__version__}, {device}, {torch.get_num_threads()} threads, batch {args.batch_size}, "
           f"crop {args.crop_size}")
     dataset = TrainDataset(training_rows(folder, 8), crop_size=args.crop_size, patches_per_image=args.batch_size)

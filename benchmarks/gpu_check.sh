@@ -6,7 +6,8 @@
 # x channels_last on/off, updates per second side by side, and the host waits per step; 3. about 4 minutes of the
 # paper profile on real images (../shared/data or $SRGAN_SHARED_DATA; else scikit-image's photographs): the loss
 # falling, validation PSNR after each epoch; 4. with 2 GPUs: 1 process against 2 (torchrun, SyncBatchNorm on and
-# off), 60 updates each. Without CUDA (CI, a laptop) it checks its own syntax and the CPU side of each step.
+# off), 60 updates of each phase (the SRGAN with pixel MSE: no VGG19 weights there). Without CUDA (CI, a laptop) it
+# checks its own syntax and the CPU side of each step.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python}
@@ -58,11 +59,12 @@ if rows:
 EOF
 
 if [ "$GPUS" -ge 2 ] 2>/dev/null; then
-    section "4. one process against two (torchrun), 60 updates each"
+    section "4. one process against two (torchrun), 60 updates of each phase (SRGAN, pixel MSE: D on real and fake)"
     for run in "1 true" "2 true" "2 false"; do
         set -- $run
-        timeout 150 "$PYTHON" -m torch.distributed.run --nproc_per_node="$1" training.py --phase srresnet \
-            --profile paper device=cuda srresnet_epochs=1 patches_per_image=4 sync_batch_norm="$2" progress=false \
+        timeout 300 "$PYTHON" -m torch.distributed.run --nproc_per_node="$1" training.py --phase both \
+            --profile paper device=cuda srresnet_epochs=1 srgan_epochs=1 patches_per_image=4 sync_batch_norm="$2" \
+            content_loss=mse progress=false \
             val_max_images=5 lists_folder="$WORK/lists" checkpoint_folder="$WORK/ddp_$1_$2" log_folder="$WORK/ddp_$1_$2" \
             2>&1 | grep -E "epoch 1/|batch norm" | sed "s/^/processes $1, sync_batch_norm $2: /" >> "$REPORT"
     done
