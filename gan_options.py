@@ -34,7 +34,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from models import UpsampleBlock
 from settings import GRID_WINDOW, SPECTRAL_TILE
-from utils import convert_image
+from utils import constant_like, convert_image
 
 
 # ----------------------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def diff_augment(images, translation=1 / 8, cutout=1 / 2):
     cols = torch.arange(width).view(1, 1, -1) - centre_x + size_x // 2
     rows, cols = (rows >= 0) & (rows < size_y), (cols >= 0) & (cols < size_x)
     keep = ~(rows & cols)  # (N, H, W): False inside the square
-    return _same_layout(moved * keep.unsqueeze(1).to(device=images.device, dtype=images.dtype), images)
+    return _same_layout(moved * constant_like(keep.unsqueeze(1), images), images)
 
 
 def random_shift(images, max_shift):
@@ -148,7 +148,7 @@ def binomial_blur(images):
     pattern of a 2-pixel period vanishes and one of a 4-pixel period is halved; along one axis, frequencies
     below 1/8 (what the x4 LR image holds) keep at least 85% of their amplitude. Gradients pass through (it is a
     fixed convolution)."""
-    taps = images.new_tensor([1.0, 2.0, 1.0])
+    taps = constant_like([1.0, 2.0, 1.0], images)
     kernel = (taps[:, None] * taps[None, :] / 16).expand(images.shape[1], 1, 3, 3)
     return F.conv2d(F.pad(images, (1, 1, 1, 1), mode="reflect"), kernel, groups=images.shape[1])
 

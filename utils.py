@@ -192,7 +192,7 @@ def _from_unit(unit, target):
     if target == "lite":
         return (unit * 255.0 - 127.0) / 128.0
     if target == "y":
-        weights = torch.tensor(Y_COEFFICIENTS, dtype=unit.dtype, device=unit.device).view(3, 1, 1)
+        weights = constant_like(Y_COEFFICIENTS, unit).view(3, 1, 1)
         return Y_OFFSET + (unit * 255.0 * weights).sum(dim=-3)
     # target uint8 or pil: quantise as if saved to a PNG file
     array = (unit.detach().float().clamp(0, 1) * 255.0).round().to(torch.uint8).cpu().movedim(-3, -1).numpy()
@@ -221,7 +221,17 @@ def nearest_upscale(image, factor):
 
 
 def _imagenet_stats(like, values):
-    return torch.tensor(values, dtype=like.dtype, device=like.device).view(3, 1, 1)
+    return constant_like(values, like).view(3, 1, 1)
+
+
+def constant_like(values, like):
+    """``values`` (numbers, or a CPU tensor of any dtype) as a tensor of ``like``'s dtype on ``like``'s device.
+    To a GPU it goes from pinned memory without waiting: a plain copy would stall the training step until the GPU
+    had finished all its queued work."""
+    tensor = torch.as_tensor(values, dtype=like.dtype)
+    if like.device.type != "cuda":
+        return tensor.to(like.device)
+    return tensor.pin_memory().to(like.device, non_blocking=True)
 
 
 # ----------------------------------------------------------------------------------------------

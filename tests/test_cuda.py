@@ -10,6 +10,7 @@ import inference
 import settings
 import solver
 import training
+import utils
 from create_data_lists import write_data_lists
 from models import Generator
 from sample_data import make_sample_data
@@ -67,3 +68,9 @@ def test_tiled_inference_equals_whole_within_one_grey_level():
     whole = inference.super_resolve(generator, image, tile_size=0, device="cuda")
     tiled = inference.super_resolve(generator, image, tile_size=24, device="cuda")
     assert abs(whole.astype(int) - tiled.astype(int)).max() <= 1
+
+
+def test_constants_reach_the_gpu_with_their_values():
+    like = torch.zeros(1, device="cuda", dtype=torch.float16)
+    values = utils.constant_like([1.0, 2.0, 0.5], like)
+    assert values.device.type == "cuda" and values.dtype == torch.float16 and values.tolist() == [1.0, 2.0, 0.5]

@@ -213,3 +213,11 @@ def test_get_device_refuses_cuda_on_a_machine_without_it(monkeypatch):
     assert utils.get_device("auto") == utils.get_device(None) == torch.device("cpu")
     with pytest.raises(ValueError, match="device 'cuda:1': CUDA is not available"):  # not torch's RuntimeError
         utils.get_device("cuda:1")
+
+
+def test_constant_like_takes_the_dtype_and_device_of_its_model_exactly():
+    like64 = torch.zeros(2, dtype=torch.float64)
+    values = utils.constant_like(utils.Y_COEFFICIENTS, like64)  # built in float64: no float32 rounding on the way
+    assert values.dtype == torch.float64 and values.tolist() == list(utils.Y_COEFFICIENTS)
+    mask = utils.constant_like(torch.tensor([True, False]), torch.zeros(1, dtype=torch.float16))
+    assert mask.dtype == torch.float16 and mask.tolist() == [1.0, 0.0]
