@@ -5,8 +5,9 @@ Measures phase-1 (SRResNet) and phase-2 (SRGAN: a D step and a G step) updates p
 networks, batch and crop, on real patches, for each variant: fp32 or mixed precision (bf16 autocast on the CPU,
 fp16 with loss scaling on CUDA; forced on, whatever ``amp``'s automatic choice would be) times NCHW or channels_last.
 Then counts, over a real epoch of ``Trainer.run_epoch``, the project's calls that make the host wait for the device
-(``.item()``, ``.tolist()``, ``float()``/``bool()`` of a tensor): per step in the steady state. Then checks that the
-data pipeline keeps up.
+(``.item()``, ``.tolist()``, ``float()``/``bool()`` of a tensor): per step in the steady state; on CUDA also every
+synchronising operation, torch's own and blocking copies included (``torch.cuda.set_sync_debug_mode``). Then checks
+that the data pipeline keeps up.
 
     python benchmarks/bench_training.py [--device cuda] [--steps 6] [--batch-size 16] [--crop-size 96] [--quick]
 
@@ -17,6 +18,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -75,7 +77,9 @@ def measure(phase, device, mixed, channels_last, batches, steps):
 
 
 def count_host_waits(phase, device, batches):
-    """Calls that make the host wait for the device, per step, over one epoch of ``run_epoch`` on ``batches``."""
+    """Calls that make the host wait for the device, per step, over one epoch of ``run_epoch`` on ``batches``: the
+    project's own (``WAITS``), and on CUDA (key ``"all syncs"``) every synchronising operation that CUDA's sync debug
+    mode reports."""
     torch.manual_seed(0)
     trainer = Trainer(cpu_config(amp=False, device=device.type), phase, device)
     counts = {name: 0 for name in WAITS}
@@ -83,7 +87,7 @@ def count_host_waits(phase, device, batches):
 
     def counting(name):
         def wrapper(tensor, *args, **kwargs):
-            # the project's calls; torch's own (Adam's step count, AveragedModel's n_averaged) are on CPU tensors
+            # the project's calls (torch's own show in "all syncs" on CUDA)
             if os.path.dirname(sys._getframe(1).f_code.co_filename) == str(REPO):
                 counts[name] += 1
             return originals[name](tensor, *args, **kwargs)
@@ -92,11 +96,19 @@ def count_host_waits(phase, device, batches):
     try:
         for name in WAITS:
             setattr(torch.Tensor, name, counting(name))
-        trainer.run_epoch(batches, 1, progress=False)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if device.type == "cuda":
+                torch.cuda.set_sync_debug_mode("warn")
+            trainer.run_epoch(batches, 1, progress=False)
     finally:
+        if device.type == "cuda":
+            torch.cuda.set_sync_debug_mode("default")
         for name, method in originals.items():
             setattr(torch.Tensor, name, method)
-    return sum(counts.values()) / len(batches), counts
+    if device.type == "cuda":
+        counts["all syncs"] = sum("synchronizing" in str(warning.message) for warning in caught)
+    return sum(counts[name] for name in WAITS) / len(batches), counts
 
 
 def main():
