@@ -104,6 +104,8 @@ def train(config, phase="srresnet"):
     try:
         for epoch in range(start_epoch + 1, epochs + 1):
             loader.dataset.set_epoch(epoch)
+            if ddp.enabled:  # each process its own random D views (d_shift, d_augment), the same after a resume
+                torch.manual_seed(config.seed + 1_000_003 * epoch + ddp.rank)
             summary = trainer.run_epoch(loader, epoch, config.progress and ddp.is_main,
                                         run.iterations.add if ddp.is_main else None)
             if ddp.is_main:

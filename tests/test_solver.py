@@ -399,6 +399,10 @@ for phase in ("srresnet", "srgan"):
     assert torch.equal(gathered[0], gathered[1]), phase
     if dist.get_rank() == 0:
         print("in sync:", phase, len(sums))
+    # ... while each process draws its own random numbers (D's random views)
+    draws = [torch.zeros(1) for _ in range(dist.get_world_size())]
+    dist.all_gather(draws, torch.rand(1))
+    assert not torch.equal(draws[0], draws[1]), phase
 # D runs on real and fake before one backward: wrapped without broadcasting its batch-norm buffers (G with)
 trainer = solver.Trainer(config, "srgan", ddp.device)
 trainer.wrap(ddp)
