@@ -390,8 +390,9 @@ class _WorkerBatches(DataLoader):
 # Epoch ends: validation, checkpoints, logs
 # ----------------------------------------------------------------------------------------------
 class _Run:
-    """What one ``train`` call keeps between epochs on the main process: config, history, best validation
-    PSNR, the CSV logs and the checkpoint paths; ``end_epoch`` validates, saves and logs."""
+    """What one ``train`` call keeps between epochs: config, history, best validation PSNR, the checkpoint paths
+    and, on the main process only, the CSV logs, NIQE's model and D's probe crops; ``end_epoch`` (main process)
+    validates, saves and logs."""
 
     def __init__(self, config, phase, trainer, start_epoch, history, best_psnr, train_path, val_path, is_main=True):
         self.config, self.phase, self.trainer = config, phase, trainer
