@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 import selection  # noqa: E402
 from curves import plot_frontier  # noqa: E402
@@ -64,6 +65,7 @@ def discriminator_figure(logs):
                       label={"d_train_real": "HR, training crops", "d_val_real": "HR, held-out crops",
                              "d_train_fake": "SR, training crops", "d_val_fake": "SR, held-out crops"}[key])
         axis.set(title=label, xlabel="epoch", ylim=(0, 1))
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         axis.grid(alpha=0.3)
     axes[0].set_ylabel("D's mean output (P(real))")
     axes[0].legend(fontsize=7)
