@@ -84,6 +84,34 @@ def rank_runs(runs, reference, limits=LIMITS):
                                             else violation(item[1], reference, limits)))
 
 
+# The steps after a screening (report_appendix A15, written before the first screening run started).
+def combination_runs(ranked, reference="reference"):
+    """The runs whose options the combination joins: every run ``ranked`` above ``reference``; when fewer than two
+    are, the two best-ranked other runs (the reference has no option to join). ``ranked``: ``rank_runs`` of the
+    one-change runs and the reference (seed 0)."""
+    labels = [label for label, _, _ in ranked]
+    above = labels[:labels.index(reference)]
+    return above if len(above) >= 2 else [label for label in labels if label != reference][:2]
+
+
+def second_seed_runs(ranked, count=2):
+    """The ``count`` best-ranked runs, which run again with ``seed=1``. ``ranked``: ``rank_runs`` of the seed-0 runs,
+    the combination included."""
+    return [label for label, _, _ in ranked][:count]
+
+
+def winner(ranked, pair):
+    """``(run, label)``: of the two runs of ``pair``, each ranked with seed 0 (``run``) and seed 1 (``run_seed1``)
+    in ``ranked``, the one whose worse-ranked seed ranks better (a lucky seed does not win), and the label of its
+    better-ranked seed, the one trained on. ``ValueError`` naming a run of ``pair`` without both seeds."""
+    position = {label: index for index, (label, _, _) in enumerate(ranked)}
+    missing = [label for run in pair for label in (run, f"{run}_seed1") if label not in position]
+    if missing:
+        raise ValueError(f"winner: no ranked epochs log for {', '.join(missing)}")
+    run = min(pair, key=lambda run: max(position[run], position[f"{run}_seed1"]))
+    return run, min((run, f"{run}_seed1"), key=position.get)
+
+
 def chosen_checkpoint(log_folder, checkpoint_folder, reference, phase="srgan"):
     """``(path, row, admissible)``: the kept generator of the epoch the rule chooses (``choose_epoch``, against
     ``reference``: ``srresnet_reference`` of the SRResNet the run started from) in an adversarial run trained with

@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from artefact_screening_next import run_changes, run_config, setting_text  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
@@ -33,24 +34,10 @@ from evaluation import evaluate_all  # noqa: E402
 from figures import compare_set, save_figure  # noqa: E402
 from inference import load_models  # noqa: E402
 from niqe import load_pristine_model  # noqa: E402
-from training import changed_settings, epoch_checkpoint_path  # noqa: E402
-from utils import load_checkpoint, read_csv, write_csv  # noqa: E402
+from utils import read_csv, write_csv  # noqa: E402
 
 SCORES = ("psnr", "ssim", "niqe", "added", "added_chroma", "grid")
 PROBES = ("d_train_real", "d_val_real", "d_train_fake", "d_val_fake")
-
-
-def run_config(runs, name, epoch):
-    """The settings a run trained with (its kept generator after ``epoch``), and the checkpoint's path."""
-    path = epoch_checkpoint_path(runs / name / "checkpoints", "srgan", epoch)
-    return load_checkpoint(path)["config"], path
-
-
-def describe_change(config, reference_config):
-    """``"key=value, ..."``: the settings that change training and differ from the reference run's ('' if none); the
-    seed is its own column."""
-    changes = changed_settings(reference_config, config, "srgan")
-    return ", ".join(f"{key}={new}" for key, (_, new) in changes.items() if key != "seed")
 
 
 def discriminator_figure(logs):
@@ -104,12 +91,12 @@ def main(argv=None):
     write_csv(args.out / "start.csv", [{"model": s["model"], **{k: s[k] for k in SCORES}} for s in start])
     compare_set(models, args.lists / "val.csv", args.out / "crops", progress=False)
 
-    reference_config = run_config(args.runs, "reference", chosen["reference"])[0] if "reference" in chosen else {}
     rows = []
     for label, row, admissible in ranked:
         config = run_config(args.runs, label, int(row["epoch"]))[0]
         updates = sum(int(r["iterations"]) for r in read_csv(logs[label]) if int(r["epoch"]) <= int(row["epoch"]))
-        rows.append({"run": label, "change": describe_change(config, reference_config) or "(today's recipe)",
+        change = ", ".join(f"{key}={setting_text(value)}" for key, value in run_changes(args.runs, label).items())
+        rows.append({"run": label, "change": change or "(today's recipe)",
                      "seed": config["seed"], "epochs run": len(read_csv(logs[label])), "chosen epoch": row["epoch"],
                      "updates": updates, "within limits": "yes" if admissible else "no",
                      "violation": f"{selection.violation(row, reference):.2f}",

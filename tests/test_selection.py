@@ -128,3 +128,24 @@ def test_nothing_logged_or_nothing_kept_is_said_not_guessed(tmp_path):
     save_checkpoint({"history": [{"epoch": 1, "val_psnr": 30.0}]}, tmp_path / "old_srresnet.pth")
     with pytest.raises(ValueError, match="old_srresnet.pth: its history has no epoch with val_psnr, val_added"):
         selection.srresnet_reference(tmp_path / "old_srresnet.pth")
+
+
+def _ranked(*labels):
+    """A ``rank_runs``-shaped list, best first."""
+    return [(label, _row(1, 30.5, 1.6, 0.85, 6.0), True) for label in labels]
+
+
+def test_the_combination_joins_the_runs_above_the_reference_else_the_two_best_others():
+    assert selection.combination_runs(_ranked("a", "b", "c", "reference", "d")) == ["a", "b", "c"]
+    assert selection.combination_runs(_ranked("a", "reference", "b", "c")) == ["a", "b"]
+    assert selection.combination_runs(_ranked("reference", "a", "b", "c")) == ["a", "b"]
+    assert selection.second_seed_runs(_ranked("combined", "reference", "a")) == ["combined", "reference"]
+
+
+def test_the_winner_is_the_run_whose_worse_seed_ranks_better_trained_on_from_its_better_seed():
+    # a's seed 1 ranks first, but its seed 0 ranks behind both of b's: b wins, from its better seed (seed 1)
+    order = _ranked("a_seed1", "b_seed1", "b", "c", "a")
+    assert selection.winner(order, ["a", "b"]) == ("b", "b_seed1")
+    assert selection.winner(_ranked("a", "b", "a_seed1", "b_seed1"), ["a", "b"]) == ("a", "a")
+    with pytest.raises(ValueError, match="no ranked epochs log for b_seed1"):
+        selection.winner(_ranked("a", "b", "a_seed1"), ["a", "b"])

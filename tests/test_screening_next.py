@@ -1,0 +1,67 @@
+"""experiments/artefact_screening_next.py: the screening's next runs (report_appendix A15) from fake runs' logs and
+kept checkpoints (their settings), as the queue calls it."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import settings
+from utils import save_checkpoint, write_csv
+
+SCRIPT = Path(__file__).resolve().parent.parent / "experiments" / "artefact_screening_next.py"
+SRRESNET = [{"epoch": 1, "val_psnr": 30.9, "val_added": 1.4, "val_added_chroma": 0.8}]
+OPTIONS = {"reference": {}, "d_luminance": {"d_luminance": True}, "spectral": {"spectral_weight": 30.0},
+           "ldl": {"ldl_weight": 1.0}, "d_augment": {"d_augment": True},
+           "combined": {"d_luminance": True, "spectral_weight": 30.0}}
+
+
+def _run(runs, name, niqe, chroma=0.85, epochs=2):
+    """A fake screening run: its epochs log (NIQE falling to ``niqe`` in the last epoch) and kept generators."""
+    base, _, seed = name.partition("_seed")
+    config = settings.cpu_config(content_loss="mse", seed=int(seed or 0), **OPTIONS[base])
+    (runs / name / "logs").mkdir(parents=True)
+    write_csv(runs / name / "logs" / "srgan_epochs.csv",
+              [{"epoch": epoch, "iterations": 280, "val_psnr": 30.5, "val_added": 1.6, "val_added_chroma": chroma,
+                "val_niqe": niqe + epochs - epoch} for epoch in range(1, epochs + 1)])
+    for epoch in range(1, epochs + 1):
+        save_checkpoint({"config": dict(config)}, runs / name / "checkpoints" / f"srgan_epoch_{epoch:03d}.pth")
+
+
+def _next(step, runs, expect_error=False):
+    result = subprocess.run([sys.executable, str(SCRIPT), step, "--runs", str(runs), "--srresnet-log",
+                             str(runs.parent / "srresnet_epochs.csv"), "--epochs", "2"],
+                            capture_output=True, text=True, cwd=runs.parent)
+    assert (result.returncode != 0) == expect_error, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout.strip(), result.stderr
+
+
+@pytest.fixture
+def runs(tmp_path):
+    write_csv(tmp_path / "srresnet_epochs.csv", SRRESNET)
+    runs = tmp_path / "screening"
+    for name, niqe in (("reference", 6.5), ("d_luminance", 6.0), ("spectral", 6.2), ("ldl", 6.8)):
+        _run(runs, name, niqe)
+    return runs
+
+
+def test_the_next_steps_follow_the_ranking_to_the_winner(runs):
+    out, said = _next("combination", runs)
+    assert out == "d_luminance=true spectral_weight=30.0"
+    assert "the combination joins d_luminance, spectral" in said
+    _next("seeds", runs, expect_error=True)  # the combination has not run yet
+    _run(runs, "combined", 5.9)
+    assert _next("seeds", runs)[0] == "combined_seed1 d_luminance_seed1"
+    _run(runs, "combined_seed1", 6.4)  # behind reference: its worse seed ranks below d_luminance's
+    _run(runs, "d_luminance_seed1", 5.8)
+    out, said = _next("winner", runs)
+    assert out.splitlines() == [f"WINNER_DIR={runs.resolve() / 'd_luminance_seed1'}",
+                                "WINNER_OPTIONS='d_luminance: true, seed: 1'"]
+    assert "the winner: d_luminance; trained on: d_luminance_seed1" in said
+
+
+def test_a_run_that_has_not_ended_is_named(runs):
+    _run(runs, "d_augment", 5.0, epochs=1)
+    _, said = _next("combination", runs, expect_error=True)
+    assert said.strip().endswith("d_augment/logs/srgan_epochs.csv: 1 of 2 epochs logged: run d_augment has not ended")
