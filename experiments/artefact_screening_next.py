@@ -8,14 +8,16 @@ Usage, from the repository (its modules importable), in the folder of ``artefact
         -> the runs to repeat with seed 1 (names for artefact_screening.sh)
     python experiments/artefact_screening_next.py winner --runs RUN_DIR/screening --srresnet-log LOG
         -> WINNER_DIR=... and WINNER_OPTIONS=... (YAML pairs) for final_training.sh, as shell assignments
-LOG: the SRResNet's ``srresnet_epochs.csv`` (the rule's reference). Each step checks that the runs it ranks have
-ended (``--epochs``) and says on stderr what it ranked; a run not ended or missing is an error naming it.
+LOG: the SRResNet's ``srresnet_epochs.csv`` (the rule's reference). Each step checks that the runs it ranks
+(``--screened``, then the combination and the second seeds) have ended (``--epochs``) and says on stderr what it
+ranked; a run not ended or missing is an error naming it.
 """
 import argparse
-import json
 import shlex
 import sys
 from pathlib import Path
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -24,6 +26,8 @@ from training import changed_settings, epoch_checkpoint_path  # noqa: E402
 from utils import load_checkpoint, read_csv  # noqa: E402
 
 REFERENCE, COMBINED = "reference", "combined"
+SCREENED = ("reference", "d_luminance", "d_augment", "ldl", "spectral")  # artefact_screening.sh's one-change runs
+FINAL_SETTINGS = ("srgan_epochs", "srgan_lr_decay_epochs", "val_niqe")  # final_training.sh sets these itself
 
 
 def run_config(runs, name, epoch=1):
@@ -39,11 +43,21 @@ def run_changes(runs, name):
     return {key: new for key, (_, new) in changes.items() if key != "seed"}
 
 
-def setting_text(value):
-    """A setting's value as the command line writes it (``settings.parse_value`` reads it back)."""
+def setting_text(key, value):
+    """A setting's value as the command line writes it (``settings.parse_value`` reads it back: ``true``, ``none``,
+    ``18,`` for a one-element tuple, ``()`` for an empty one). ``ValueError`` for text it could not read back."""
     if isinstance(value, bool) or value is None:
         return str(value).lower()
-    return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value)) + ("," if len(value) == 1 else "") if value else "()"
+    if isinstance(value, str) and (not value or any(c in value for c in " ,=()")):
+        raise ValueError(f"setting {key}={value!r}: not writable as one KEY=VALUE word")
+    return str(value)
+
+
+def yaml_text(value):
+    """A setting's value as YAML writes it in a flow mapping (``1.0e-05``, not ``1e-05``, which YAML reads as text)."""
+    return yaml.safe_dump(value, default_flow_style=True).removesuffix("...\n").strip()
 
 
 def ranked(runs, names, reference, epochs):
@@ -66,20 +80,21 @@ def main(argv=None):
     parser.add_argument("--runs", type=Path, required=True, help="RUN_DIR/screening")
     parser.add_argument("--srresnet-log", type=Path, required=True, help="the SRResNet's srresnet_epochs.csv")
     parser.add_argument("--epochs", type=int, default=8, help="the epochs every screening run trains (default 8)")
+    parser.add_argument("--screened", nargs="+", default=SCREENED, help="the reference and the one-change runs "
+                        f"(default: {' '.join(SCREENED)})")
     args = parser.parse_args(argv)
     try:
         reference = selection.srresnet_reference(args.srresnet_log)
-        seed0 = sorted(path.name for path in args.runs.iterdir()
-                       if path.is_dir() and "_seed" not in path.name and path.name != COMBINED)
+        seed0 = list(args.screened)
         if REFERENCE not in seed0:
-            raise ValueError(f"{args.runs}: no run named {REFERENCE!r}")
+            raise ValueError(f"--screened {' '.join(seed0)}: no run named {REFERENCE!r}")
         if args.step == "combination":
             joined = selection.combination_runs(ranked(args.runs, seed0, reference, args.epochs), REFERENCE)
             options = {}
             for name in joined:
                 options.update(run_changes(args.runs, name))
             print(f"the combination joins {', '.join(joined)}", file=sys.stderr)
-            print(" ".join(f"{key}={setting_text(value)}" for key, value in options.items()))
+            print(" ".join(f"{key}={setting_text(key, value)}" for key, value in options.items()))
             return
         order = ranked(args.runs, seed0 + [COMBINED], reference, args.epochs)
         pair = selection.second_seed_runs(order)
@@ -89,10 +104,13 @@ def main(argv=None):
         run, label = selection.winner(ranked(args.runs, seed0 + [COMBINED] + [f"{name}_seed1" for name in pair],
                                              reference, args.epochs), pair)
         options = {**run_changes(args.runs, run), **({"seed": 1} if label != run else {})}
+        if set(options) & set(FINAL_SETTINGS):
+            raise ValueError(f"the winner {run} changes {', '.join(set(options) & set(FINAL_SETTINGS))}, which "
+                             "final_training.sh sets itself: continue it by hand")
         print(f"the winner: {run}; trained on: {label}", file=sys.stderr)
         print(f"WINNER_DIR={shlex.quote(str((args.runs / label).resolve()))}")
-        yaml = ", ".join(f"{key}: {json.dumps(value)}" for key, value in options.items())
-        print(f"WINNER_OPTIONS={shlex.quote(yaml)}")
+        pairs = ", ".join(f"{key}: {yaml_text(value)}" for key, value in options.items())
+        print(f"WINNER_OPTIONS={shlex.quote(pairs)}")
     except (OSError, ValueError) as error:
         sys.exit(f"error: {error}")
 

@@ -95,7 +95,7 @@ def main(argv=None):
     for label, row, admissible in ranked:
         config = run_config(args.runs, label, int(row["epoch"]))[0]
         updates = sum(int(r["iterations"]) for r in read_csv(logs[label]) if int(r["epoch"]) <= int(row["epoch"]))
-        change = ", ".join(f"{key}={setting_text(value)}" for key, value in run_changes(args.runs, label).items())
+        change = ", ".join(f"{key}={setting_text(key, value)}" for key, value in run_changes(args.runs, label).items())
         rows.append({"run": label, "change": change or "(today's recipe)",
                      "seed": config["seed"], "epochs run": len(read_csv(logs[label])), "chosen epoch": row["epoch"],
                      "updates": updates, "within limits": "yes" if admissible else "no",

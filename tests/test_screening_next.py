@@ -5,11 +5,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 import settings
 from utils import save_checkpoint, write_csv
 
 SCRIPT = Path(__file__).resolve().parent.parent / "experiments" / "artefact_screening_next.py"
+sys.path.append(str(SCRIPT.parent))  # after the repository: no module of it is shadowed
+import artefact_screening_next  # noqa: E402
+
 SRRESNET = [{"epoch": 1, "val_psnr": 30.9, "val_added": 1.4, "val_added_chroma": 0.8}]
 OPTIONS = {"reference": {}, "d_luminance": {"d_luminance": True}, "spectral": {"spectral_weight": 30.0},
            "ldl": {"ldl_weight": 1.0}, "d_augment": {"d_augment": True},
@@ -41,7 +45,7 @@ def _next(step, runs, expect_error=False):
 def runs(tmp_path):
     write_csv(tmp_path / "srresnet_epochs.csv", SRRESNET)
     runs = tmp_path / "screening"
-    for name, niqe in (("reference", 6.5), ("d_luminance", 6.0), ("spectral", 6.2), ("ldl", 6.8)):
+    for name, niqe in (("reference", 6.5), ("d_luminance", 6.0), ("spectral", 6.2), ("ldl", 6.8), ("d_augment", 6.9)):
         _run(runs, name, niqe)
     return runs
 
@@ -61,7 +65,22 @@ def test_the_next_steps_follow_the_ranking_to_the_winner(runs):
     assert "the winner: d_luminance; trained on: d_luminance_seed1" in said
 
 
-def test_a_run_that_has_not_ended_is_named(runs):
-    _run(runs, "d_augment", 5.0, epochs=1)
+def test_a_run_that_has_not_ended_or_is_missing_is_named(runs):
+    write_csv(runs / "ldl" / "logs" / "srgan_epochs.csv", [{"epoch": 1, "iterations": 280}])
     _, said = _next("combination", runs, expect_error=True)
-    assert said.strip().endswith("d_augment/logs/srgan_epochs.csv: 1 of 2 epochs logged: run d_augment has not ended")
+    assert said.strip().endswith("ldl/logs/srgan_epochs.csv: 1 of 2 epochs logged: run ldl has not ended")
+    (runs / "ldl" / "logs" / "srgan_epochs.csv").unlink()
+    _, said = _next("combination", runs, expect_error=True)
+    assert said.strip().endswith("ldl/logs/srgan_epochs.csv: 0 of 2 epochs logged: run ldl has not ended")
+
+
+@pytest.mark.parametrize("value", [True, False, None, 30, 30.0, 1e-05, (18,), (), (10, 20), "mse"])
+def test_settings_are_written_as_the_command_line_and_yaml_read_them_back(value):
+    assert settings.parse_value(artefact_screening_next.setting_text("key", value)) == value
+    assert yaml.safe_load(artefact_screening_next.yaml_text(value)) == (list(value) if isinstance(value, tuple)
+                                                                        else value)
+
+
+def test_text_the_command_line_cannot_read_back_is_refused():
+    with pytest.raises(ValueError, match="setting key='a b': not writable as one KEY=VALUE word"):
+        artefact_screening_next.setting_text("key", "a b")
