@@ -32,13 +32,24 @@ def _run(runs, name, niqe, chroma=0.85, epochs=2):
         save_checkpoint({"config": dict(config)}, runs / name / "checkpoints" / f"srgan_epoch_{epoch:03d}.pth")
 
 
-def _next(step, runs, expect_error=False):
-    result = subprocess.run([sys.executable, str(SCRIPT), step, "--runs", str(runs), "--srresnet-log",
-                             str(runs.parent / "srresnet_epochs.csv"), "--epochs", "2"],
-                            capture_output=True, text=True, cwd=runs.parent)
-    assert (result.returncode != 0) == expect_error, result.stderr
+def _next(step, runs, capsys, expect_error=False):
+    """``(stdout, stderr)`` of the script's ``step`` on ``runs``, called as the queue calls it (in this process)."""
+    argv = [step, "--runs", str(runs), "--srresnet-log", str(runs.parent / "srresnet_epochs.csv"), "--epochs", "2"]
+    try:
+        artefact_screening_next.main(argv)
+        error = None
+    except SystemExit as stop:  # a user's error: a message, no traceback
+        error = stop.code
+    assert (error is not None) == expect_error, error
+    out, said = capsys.readouterr()
+    return out.strip(), said + (error or "")
+
+
+def test_the_command_line_says_what_is_wrong_without_a_traceback(tmp_path):
+    result = subprocess.run([sys.executable, str(SCRIPT), "seeds", "--runs", str(tmp_path), "--srresnet-log",
+                             str(tmp_path / "missing.csv")], capture_output=True, text=True)
+    assert result.returncode == 1 and result.stderr.startswith("error: ") and "missing.csv" in result.stderr
     assert "Traceback" not in result.stderr
-    return result.stdout.strip(), result.stderr
 
 
 @pytest.fixture
@@ -50,27 +61,27 @@ def runs(tmp_path):
     return runs
 
 
-def test_the_next_steps_follow_the_ranking_to_the_winner(runs):
-    out, said = _next("combination", runs)
+def test_the_next_steps_follow_the_ranking_to_the_winner(runs, capsys):
+    out, said = _next("combination", runs, capsys)
     assert out == "d_luminance=true spectral_weight=30.0"
     assert "the combination joins d_luminance, spectral" in said
-    _next("seeds", runs, expect_error=True)  # the combination has not run yet
+    _next("seeds", runs, capsys, expect_error=True)  # the combination has not run yet
     _run(runs, "combined", 5.9)
-    assert _next("seeds", runs)[0] == "combined_seed1 d_luminance_seed1"
+    assert _next("seeds", runs, capsys)[0] == "combined_seed1 d_luminance_seed1"
     _run(runs, "combined_seed1", 6.4)  # behind reference: its worse seed ranks below d_luminance's
     _run(runs, "d_luminance_seed1", 5.8)
-    out, said = _next("winner", runs)
+    out, said = _next("winner", runs, capsys)
     assert out.splitlines() == [f"WINNER_DIR={runs.resolve() / 'd_luminance_seed1'}",
                                 "WINNER_OPTIONS='d_luminance: true, seed: 1'"]
     assert "the winner: d_luminance; trained on: d_luminance_seed1" in said
 
 
-def test_a_run_that_has_not_ended_or_is_missing_is_named(runs):
+def test_a_run_that_has_not_ended_or_is_missing_is_named(runs, capsys):
     write_csv(runs / "ldl" / "logs" / "srgan_epochs.csv", [{"epoch": 1, "iterations": 280}])
-    _, said = _next("combination", runs, expect_error=True)
+    _, said = _next("combination", runs, capsys, expect_error=True)
     assert said.strip().endswith("ldl/logs/srgan_epochs.csv: 1 of 2 epochs logged: run ldl has not ended")
     (runs / "ldl" / "logs" / "srgan_epochs.csv").unlink()
-    _, said = _next("combination", runs, expect_error=True)
+    _, said = _next("combination", runs, capsys, expect_error=True)
     assert said.strip().endswith("ldl/logs/srgan_epochs.csv: 0 of 2 epochs logged: run ldl has not ended")
 
 
