@@ -11,6 +11,7 @@ import sys
 import papermill
 import pytest
 
+import settings
 from utils import load_checkpoint, read_csv
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -89,3 +90,54 @@ def test_the_documented_papermill_command_gives_the_notebook_its_overrides(tmp_p
     parameters = {}
     exec("".join(injected["source"]), parameters)
     assert parameters["profile"] == "cpu" and parameters["overrides"] == {"srresnet_epochs": 5}
+
+
+def stated_settings(text):
+    """``[(key, value)]``: the settings a notebook's Markdown states as `key=value` (the value read as the command line
+    reads it, ``settings.parse_value``)."""
+    return [(key, settings.parse_value(value)) for key, value in re.findall(r"`(\w+)=([^`\s]+)`", text)]
+
+
+def same_value(stated, actual):
+    """A stated scalar equals a one-element tuple of it (`srgan_lr_decay_epochs=18`)."""
+    actual = tuple(actual) if isinstance(actual, list) else actual
+    return stated == actual or (isinstance(actual, tuple) and (stated,) == actual)
+
+
+def test_the_train_notebook_states_the_settings_it_ran_with():
+    """Issue 39: what train.ipynb's text says about the paper's settings is ``settings.py``'s, and what it says about
+    the run its outputs come from is the run's: the recorded parameters cell (repeat_the_run) made into each phase's
+    config. Each value is written `key=value`; the paragraph headed "This notebook's outputs" states the run's."""
+    with open(os.path.join(REPO, "train.ipynb"), encoding="utf-8") as file:
+        cells = json.load(file)["cells"]
+    intro, *others = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    run_start = intro.index("**This notebook's outputs**")
+    run_end = intro.find("\n\n", run_start)
+    run_text = intro[run_start:] if run_end < 0 else intro[run_start:run_end]
+
+    paper, cpu = settings.paper_settings(), settings.cpu_config()
+    paper_stated = stated_settings(intro[:run_start])  # the introduction's account of the paper
+    assert {"srresnet_lr", "srgan_lr", "adversarial_weight", "content_loss"} <= {key for key, _ in paper_stated}
+    for key, value in paper_stated:
+        if key in paper and key not in settings.MACHINERY:  # not `allow_changed_settings=True`, a how-to
+            assert same_value(value, paper[key]), f"train.ipynb says the paper's {key} is {value!r}: {paper[key]!r}"
+    for key, value in stated_settings("\n".join(others)):  # the other cells speak of the paper or the cpu profile
+        if key in paper and key not in settings.MACHINERY:
+            assert same_value(value, paper[key]) or same_value(value, cpu[key]), f"train.ipynb: {key}={value!r}"
+
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    namespace = {}
+    exec(code[0], namespace)  # the parameters cell (its defaults)
+    record = next(source for source in code if "repeat_the_run = False" in source)
+    exec(record.replace("repeat_the_run = False", "repeat_the_run = True"), namespace)
+    configs = settings.phase_configs(namespace["profile"], namespace["overrides"], namespace["phase_overrides"])
+    run_stated = stated_settings(run_text) + [item for item in stated_settings("\n".join(others))
+                                              if item[0] in namespace]  # the notebook's own parameters
+    assert {"srresnet_epochs", "srresnet_lr", "srgan_epochs", "content_loss"} <= {key for key, _ in run_stated}
+    for key, value in run_stated:
+        if key in paper:
+            phase = next((p for p in settings.PHASES if key.startswith(f"{p}_")), "srgan")
+            actual = configs["srresnet" if key == "augment" else phase][key]  # augment: stated for phase 1
+        else:  # a parameter of the notebook (train_baseline)
+            actual = namespace[key]
+        assert same_value(value, actual), f"train.ipynb says its run had {key}={value!r}: the run's is {actual!r}"
