@@ -27,7 +27,8 @@ SCORES = ("psnr", "ssim", "grid", "texture", "niqe", "added", "added_chroma")
 METRICS_COLUMNS = ("model", "dataset", "psnr", "ssim", "images", "grid", "texture", "niqe", "added", "added_chroma")
 PER_IMAGE_COLUMNS = ("name", "psnr", "ssim", "seconds", "grid", "texture", "niqe", "added", "added_chroma")
 DISPLAY_NAMES = {"bicubic": "Bicubic", "srresnet": "SRResNet", "srgan": "SRGAN", "srgan_mse": "SRGAN-MSE",
-                 "srgan_1120": "SRGAN (1,120 updates)", "baseline": "GAN from scratch", "lr": "LR", "hr": "HR"}
+                 "srgan_1120": "SRGAN (1,120 updates)", "srgan_epoch36": "SRGAN (end: 10,080 updates)",
+                 "baseline": "GAN from scratch", "lr": "LR", "hr": "HR"}
 
 
 # ----------------------------------------------------------------------------------------------

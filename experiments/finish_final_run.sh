@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Issues 37 and 39: after final_training.sh's run has ended (SRGAN epoch 36 logged), in the repository's work tree:
+# train.ipynb takes the executed copy's code cells and outputs (keep_train_outputs.py: its markdown stays the
+# repository's; a changed code cell stops it), the outputs of the models reported before (train_notebook.sh's run)
+# move (git mv) to results/logs/notebook_models/ (the previous SRGAN-MSE's rows stay there), the run's logs go to
+# results/logs/final/, the two curve figures of report.md are drawn from them, and final_evaluation.sh runs
+# test.ipynb and super_resolution.ipynb on the models.
+#     FINAL_DIR=/work/runs/final SRGAN_NIQE_MODEL=/work/shared/niqe PYTHON=.venv/bin/python \
+#         bash experiments/finish_final_run.sh
+set -euo pipefail
+: "${FINAL_DIR:?the work tree of final_training.sh}"
+python="${PYTHON:-python}"
+epochs=$(tail -n +2 "$FINAL_DIR/logs/srgan_epochs.csv" | wc -l)
+if [ "$epochs" -lt 36 ] || [ ! -f "$FINAL_DIR/checkpoints/srgan_chosen.pth" ]; then
+    echo "error: $FINAL_DIR: $epochs of 36 SRGAN epochs logged, or no srgan_chosen.pth: the run has not ended" >&2
+    exit 1
+fi
+"$python" experiments/keep_train_outputs.py "$FINAL_DIR/train.executed.ipynb"
+previous=results/logs/notebook_models
+if [ ! -f "$previous/metrics.csv" ]; then  # once: the outputs of the models reported before these
+    mkdir -p "$previous"
+    for name in metrics.csv metrics.md per_image Set5 example_butterfly.png training_curves.png adversarial_curves.png; do
+        git mv "results/$name" "$previous/$name"
+    done
+fi
+mkdir -p results/logs/final
+cp "$FINAL_DIR"/logs/*.csv results/logs/final/
+"$python" - <<'PY'
+import curves
+import figures
+
+for phases, name in ((("srresnet",), "training_curves"), (("srgan",), "adversarial_curves")):
+    figures.save_figure(curves.plot_training_curves("results/logs/final", phases=phases), f"results/{name}.png")
+PY
+bash experiments/final_evaluation.sh
