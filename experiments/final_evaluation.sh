@@ -4,7 +4,7 @@
 # checkpoints/ (ignored by git: model files are never committed), all from final_training.sh's run (FINAL_DIR):
 #   srresnet_best.pth   the SRResNet (phase 1, best held-out PSNR)
 #   srgan_chosen.pth    the reported SRGAN: the epoch that selection.py's rule chose on the held-out images
-#   srgan_last.pth      the same run at the end of its 36 epochs (10,080 updates), "SRGAN (epoch 36)"
+#   srgan_last.pth      the same run at the end of its 36 epochs, "SRGAN (end: 10,080 updates)"
 # The GAN from scratch and the previously reported SRGAN-MSE are not here: their checkpoints were lost with earlier
 # machines; their rows come from the tables kept in results/logs/ (previous_models/, notebook_models/). Each
 # notebook is executed into NAME.executed.ipynb; only when every cell ran does keep_train_outputs.py take its outputs

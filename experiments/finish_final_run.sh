@@ -11,18 +11,19 @@ set -euo pipefail
 : "${FINAL_DIR:?the work tree of final_training.sh}"
 python="${PYTHON:-python}"
 epochs=$(tail -n +2 "$FINAL_DIR/logs/srgan_epochs.csv" | wc -l)
-if [ "$epochs" -lt 36 ] || [ ! -f "$FINAL_DIR/checkpoints/srgan_chosen.pth" ]; then
-    echo "error: $FINAL_DIR: $epochs of 36 SRGAN epochs logged, or no srgan_chosen.pth: the run has not ended" >&2
+chosen="$FINAL_DIR/checkpoints/srgan_chosen.pth"
+if [ "$epochs" -lt 36 ] || [ ! "$chosen" -nt "$FINAL_DIR/checkpoints/srgan_epoch_036.pth" ]; then  # chosen after 36
+    echo "error: $FINAL_DIR: $epochs of 36 SRGAN epochs logged, or no srgan_chosen.pth chosen after epoch 36" >&2
     exit 1
 fi
 "$python" experiments/keep_train_outputs.py "$FINAL_DIR/train.executed.ipynb"
 previous=results/logs/notebook_models
-if [ ! -f "$previous/metrics.csv" ]; then  # once: the outputs of the models reported before these
-    mkdir -p "$previous"
-    for name in metrics.csv metrics.md per_image Set5 example_butterfly.png training_curves.png adversarial_curves.png; do
+mkdir -p "$previous"
+for name in metrics.csv metrics.md per_image Set5 example_butterfly.png training_curves.png adversarial_curves.png; do
+    if [ ! -e "$previous/$name" ]; then  # once: the outputs of the models reported before these
         git mv "results/$name" "$previous/$name"
-    done
-fi
+    fi
+done
 mkdir -p results/logs/final
 cp "$FINAL_DIR"/logs/*.csv results/logs/final/
 "$python" - <<'PY'

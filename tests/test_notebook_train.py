@@ -107,7 +107,8 @@ def same_value(stated, actual):
 def test_the_train_notebook_states_the_settings_it_ran_with():
     """Issue 39: what train.ipynb's text says about the paper's settings is ``settings.py``'s, and what it says about
     the run its outputs come from is the run's: the recorded parameters cell (repeat_the_run) made into each phase's
-    config. Each value is written `key=value`; the paragraph headed "This notebook's outputs" states the run's."""
+    config. Each value is written `key=value`; the paragraph headed "This notebook's outputs" states the run's, each
+    setting the run gave (overrides, phase_overrides) among them."""
     with open(os.path.join(REPO, "train.ipynb"), encoding="utf-8") as file:
         cells = json.load(file)["cells"]
     intro, *others = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
@@ -118,6 +119,11 @@ def test_the_train_notebook_states_the_settings_it_ran_with():
     paper, cpu = settings.paper_settings(), settings.cpu_config()
     paper_stated = stated_settings(intro[:run_start])  # the introduction's account of the paper
     assert {"srresnet_lr", "srgan_lr", "adversarial_weight", "content_loss"} <= {key for key, _ in paper_stated}
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    namespace = {}
+    exec(code[0], namespace)  # the parameters cell (its defaults)
+    everything = stated_settings(intro) + stated_settings("\n".join(others))
+    assert not [key for key, _ in everything if key not in paper and key not in namespace]  # a misspelt key
     for key, value in paper_stated:
         if key in paper and key not in settings.MACHINERY:  # not `allow_changed_settings=True`, a how-to
             assert same_value(value, paper[key]), f"train.ipynb says the paper's {key} is {value!r}: {paper[key]!r}"
@@ -125,15 +131,13 @@ def test_the_train_notebook_states_the_settings_it_ran_with():
         if key in paper and key not in settings.MACHINERY:
             assert same_value(value, paper[key]) or same_value(value, cpu[key]), f"train.ipynb: {key}={value!r}"
 
-    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-    namespace = {}
-    exec(code[0], namespace)  # the parameters cell (its defaults)
     record = next(source for source in code if "repeat_the_run = False" in source)
     exec(record.replace("repeat_the_run = False", "repeat_the_run = True"), namespace)
     configs = settings.phase_configs(namespace["profile"], namespace["overrides"], namespace["phase_overrides"])
     run_stated = stated_settings(run_text) + [item for item in stated_settings("\n".join(others))
                                               if item[0] in namespace]  # the notebook's own parameters
-    assert {"srresnet_epochs", "srresnet_lr", "srgan_epochs", "content_loss"} <= {key for key, _ in run_stated}
+    recorded = set(namespace["overrides"]).union(*namespace["phase_overrides"].values()) - set(settings.MACHINERY)
+    assert recorded <= {key for key, _ in run_stated}, "the run's own settings, each stated"
     for key, value in run_stated:
         if key in paper:
             phase = next((p for p in settings.PHASES if key.startswith(f"{p}_")), "srgan")
