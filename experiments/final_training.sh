@@ -6,9 +6,9 @@
 # every kept generator) into checkpoints/ and logs/; train.ipynb then finds the SRResNet trained (54 epochs) and
 # resumes the SRGAN at epoch 9, with the screening's settings plus the winner's options (phase 2 only: a seed of 1
 # is the SRGAN's; the same schedule: 1e-4, 1e-5 after 18). Before it starts, the settings the notebook will train
-# with are checked against both checkpoints (a difference stops here, naming it). Run it again after a stop: it resumes. The executed notebook is
-# RUN_DIR/train.executed.ipynb (experiments/keep_train_outputs.py takes its outputs into train.ipynb); the rule
-# (selection.py) chooses the reported epoch among all 36 (checkpoints/srgan_chosen.pth).
+# with are checked against both checkpoints (a difference stops here, naming it). Run it again after a stop: it
+# resumes. The executed notebook is RUN_DIR/train.executed.ipynb (experiments/keep_train_outputs.py takes its outputs
+# into train.ipynb); the rule (selection.py) chooses the reported epoch among all 36 (checkpoints/srgan_chosen.pth).
 #     RUN_DIR=/work/runs/final SCREENING=/work/runs/screening/screening SRRESNET_DIR=/work/runs/srresnet \
 #         DATA_ROOT=/work/shared/data SRGAN_NIQE_MODEL=/work/shared/niqe PYTHON=/work/main/.venv/bin/python \
 #         bash experiments/final_training.sh
