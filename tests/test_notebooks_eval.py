@@ -117,7 +117,7 @@ def user_folder(tmp_path, tiny_checkpoint, monkeypatch):
 
     work = tmp_path / "work"
     (work / "checkpoints").mkdir(parents=True)
-    for name in ("srresnet_best.pth", "srgan_last.pth"):
+    for name in ("srresnet_best.pth", "srgan_chosen.pth"):
         shutil.copy(tiny_checkpoint, work / "checkpoints" / name)
     rows = []
     for name, image in (("butterfly", skimage.data.chelsea()), ("bird", skimage.data.coffee())):
