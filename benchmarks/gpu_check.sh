@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The checks of the CUDA path, in one run of under 10 minutes on a lent GPU; figures go to $OUT/gpu_check.txt
 # (report_appendix.md A8 quotes that file). Usage, from the repository root:
-#     OUT=/tmp/out bash benchmarks/gpu_check.sh          # PYTHON=... to choose the interpreter
+#     OUT=/tmp/out bash benchmarks/gpu_check.sh          # PYTHON=... to choose the interpreter (default: .venv's)
 # Steps: 1. the CUDA tests (tests/test_cuda.py) and the trainer's tests; 2. bench_training.py on CUDA: fp16 AMP on/off
 # x channels_last on/off, updates per second side by side, and the host waits per step; 3. about 4 minutes of the
 # paper profile on real images (../shared/data or $SRGAN_SHARED_DATA; else scikit-image's photographs): the loss
@@ -10,12 +10,16 @@
 # checks its own syntax and the CPU side of each step.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python}
+if [ -z "${PYTHON:-}" ]; then PYTHON=python; [ -x .venv/bin/python ] && PYTHON=.venv/bin/python; fi
 OUT=${OUT:-gpu_check_output}
 mkdir -p "$OUT"
 REPORT="$OUT/gpu_check.txt"
 DATA=${SRGAN_SHARED_DATA:-../shared/data}
 GPUS=$("$PYTHON" -c "import torch; print(torch.cuda.device_count())")
+if ! [[ "$GPUS" =~ ^[0-9]+$ ]]; then
+    echo "error: $PYTHON cannot import torch: make the environment (README, Quick start) or give PYTHON=..." >&2
+    exit 1
+fi
 section() { echo; echo "== $*"; } >> "$REPORT"
 
 { echo "gpu_check $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')";
@@ -42,6 +46,7 @@ timeout 300 "$PYTHON" benchmarks/bench_training.py --device "$DEVICE" $BENCH >> 
 section "3. the paper profile on real images, $EPOCH_LIMIT s"
 WORK="$OUT/paper_run"
 if [ -d "$DATA/train" ]; then ROOT=$DATA; else ROOT="$WORK/sample"; "$PYTHON" create_data_lists.py --make-sample-data "$ROOT" >/dev/null; fi
+echo "images: $ROOT$([ "$ROOT" = "$DATA" ] || echo " (no $DATA/train: scikit-image's photographs)")" >> "$REPORT"
 "$PYTHON" create_data_lists.py --data-root "$ROOT" --output-folder "$WORK/lists" --test-sets Set5 >/dev/null 2>&1 ||
     "$PYTHON" create_data_lists.py --data-root "$ROOT" --output-folder "$WORK/lists" --test-sets Sample --val-images 1 \
         >/dev/null

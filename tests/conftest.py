@@ -42,8 +42,12 @@ def experiment_script(name):
 @pytest.fixture(scope="session")
 def shared_data():
     """The real benchmark/training images (``SRGAN_SHARED_DATA``, default ``../shared/data``); the test is
-    skipped unless Set5 is there."""
-    return need_shared("Set5", "real images (EDSR benchmark pack: Set5, Set14, B100, Urban100; T91, BSDS200)")
+    skipped unless Set5 and the training images (``train/T91``, ``train/BSDS200``) are there (``download_data.py``'s
+    folder has no T91 or BSDS200)."""
+    need_shared("Set5", "real images (EDSR benchmark pack: Set5, Set14, B100, Urban100; T91, BSDS200)")
+    for name in ("train/T91", "train/BSDS200"):
+        need_shared(name, "the T91 and BSDS200 training images (the shared data's train/)")
+    return shared_root()
 
 
 @pytest.fixture(scope="session")

@@ -29,3 +29,13 @@ def test_gpu_check_runs_its_cpu_side_and_writes_its_figures(tmp_path):
     adam = load_checkpoint(tmp_path / "paper_run" / "checkpoints" / "srresnet_last.pth")["optimizer_g"]["state"]
     assert {int(state["step"]) for state in adam.values()} == {len(rows)}
     assert f"{len(rows)} updates; mean content loss" in report
+
+
+def test_gpu_check_stops_with_an_error_when_its_python_has_no_torch(tmp_path):
+    """Without torch (no environment made, a bare system Python) the script stops with one error line instead of
+    taking the CUDA path with no GPU count."""
+    env = dict(os.environ, OUT=str(tmp_path), PYTHON="false")  # an interpreter that prints nothing and fails
+    run = subprocess.run(["bash", str(REPO / "benchmarks" / "gpu_check.sh")], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 1 and "error: false cannot import torch" in run.stderr
+    assert not (tmp_path / "gpu_check.txt").exists()
