@@ -15,7 +15,7 @@ OUT=${OUT:-gpu_check_output}
 mkdir -p "$OUT"
 REPORT="$OUT/gpu_check.txt"
 DATA=${SRGAN_SHARED_DATA:-../shared/data}
-GPUS=$("$PYTHON" -c "import torch; print(torch.cuda.device_count())")
+GPUS=$("$PYTHON" -c "import torch; print(torch.cuda.device_count())" 2>/dev/null)
 if ! [[ "$GPUS" =~ ^[0-9]+$ ]]; then
     echo "error: $PYTHON cannot import torch: make the environment (README, Quick start) or give PYTHON=..." >&2
     exit 1
