@@ -4,7 +4,8 @@
 # repository's; a changed code cell stops it), the outputs of the models reported before (train_notebook.sh's run)
 # move (git mv) to results/logs/notebook_models/ (the previous SRGAN-MSE's rows stay there), the run's logs go to
 # results/logs/final/, the two curve figures of report.md are drawn from them, and final_evaluation.sh runs
-# test.ipynb and super_resolution.ipynb on the models.
+# test.ipynb and super_resolution.ipynb on the models; last, section 4's regions figure (results/Set5/regions.png;
+# added after the run, which made it with the same lines by hand).
 #     FINAL_DIR=/work/runs/final SRGAN_NIQE_MODEL=/work/shared/niqe PYTHON=.venv/bin/python \
 #         bash experiments/finish_final_run.sh
 set -euo pipefail
@@ -34,3 +35,13 @@ for phases, name in ((("srresnet",), "training_curves"), (("srgan",), "adversari
     figures.save_figure(curves.plot_training_curves("results/logs/final", phases=phases), f"results/{name}.png")
 PY
 bash experiments/final_evaluation.sh
+"$python" - <<'PY'  # report.md section 4's regions: the final models, the previous SRGAN-MSE beside them, the HR
+import figures
+
+images = figures.saved_set_images("results/Set5", ["bicubic", "srresnet", "srgan", "srgan_epoch36"], "data_lists/Set5.csv")
+previous = figures.saved_set_images("results/logs/notebook_models/Set5", ["srgan"], "data_lists/Set5.csv")
+hr = images.pop("HR")
+images["previous SRGAN-MSE"] = previous["SRGAN"]
+images["HR"] = hr
+figures.save_figure(figures.regions_figure(images), "results/Set5/regions.png")
+PY
