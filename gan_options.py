@@ -21,6 +21,7 @@ setting                     what it does                                     mea
 ``d_augment=true``          ``discriminator_view``: ``diff_augment``         (issue 37's screening)
 ``ldl_weight=W``            ``artefact_map`` (LDL) added to G's loss         (issue 37's screening)
 ``spectral_weight=W``       ``spectral_excess`` added to G's loss            (issue 37's screening)
+``chroma_weight=W``         ``chroma_error`` added to G's loss               (issue 37's follow-up, appendix A12)
 ``d_lr_ratio``,             in ``solver.Trainer``'s optimisers / the loss    no grid removed (8.44, 8.23 after 280)
 ``adversarial_weight``
 =========================== ================================================ ==========================================
@@ -154,7 +155,7 @@ def binomial_blur(images):
 
 
 # ----------------------------------------------------------------------------------------------
-# Extra terms of G's loss (grid_weight, spectral_weight, ldl_weight)
+# Extra terms of G's loss (grid_weight, spectral_weight, chroma_weight, ldl_weight)
 # ----------------------------------------------------------------------------------------------
 def generator_terms(config, moving_average=None):
     """``{name: (weight, function(sr, hr, lr) -> scalar)}``: the terms added to G's loss besides the content and
@@ -165,6 +166,8 @@ def generator_terms(config, moving_average=None):
         terms["periodic"] = (config.grid_weight, lambda sr, hr, lr: periodic_error(sr, hr))
     if config.spectral_weight:
         terms["spectral"] = (config.spectral_weight, lambda sr, hr, lr: spectral_excess(sr, hr))
+    if config.chroma_weight:
+        terms["chroma"] = (config.chroma_weight, lambda sr, hr, lr: chroma_error(sr, hr))
     if config.ldl_weight:
         if moving_average is None:
             raise ValueError("ldl_weight needs the moving-average generator (ema_decay > 0)")
@@ -229,6 +232,20 @@ def spectral_excess(sr, hr, tile=SPECTRAL_TILE, smooth=5, margin=1.0):
         powers.append(F.avg_pool2d(F.pad(power, (smooth // 2,) * 4, mode="circular"), smooth, stride=1))
     excess = torch.where(band, (powers[0] - (1 + margin) * powers[1]).clamp(min=0), 0).sum(dim=(-2, -1))
     return (excess / (window.numel() * window.square().sum())).mean()
+
+
+def chroma_error(sr, hr):
+    """The mean square of the colour part of the error ``sr - hr``: its Cb and Cr (BT.601, ``utils.convert_image``'s
+    ``ycbcr``), in the units of the pixel MSE of ``[-1, 1]`` images (Cb and Cr divided by 127.5, as Y would be).
+
+    ``sr``, ``hr``: ``(N, 3, H, W)`` in ``[-1, 1]``; a scalar, computed in float32. The pixel MSE weighs an error the
+    same in any colour direction; adding ``W x chroma_error`` makes an error in Cb or Cr (colour speckle, a coloured
+    fringe) cost more while an error of the luminance costs what it did: the adversarial term may still add
+    luminance texture, but grain that changes colour must pay for it. (A grey error has no Cb/Cr part: R = G = B
+    gives Cb = Cr = 0, as the matrix's rows sum to 0.)
+    """
+    chroma = [convert_image(image.float(), "[-1, 1]", "ycbcr")[:, 1:] for image in (sr, hr)]
+    return ((chroma[0] - chroma[1]) / 127.5).square().mean()
 
 
 def artefact_map(sr, hr, sr_average, window=7):

@@ -13,8 +13,8 @@ Image representations used everywhere in this project (``convert_image`` goes be
 ``lite``    float tensor, same shapes, ``(255 [0, 1] - 127) / 128`` (EfficientNet-Lite input)
 ``y``       luma of ITU-R BT.601 as MATLAB ``rgb2ycbcr``: float, range 16..235, shape ``HxW``
             (numpy float64 from ``pil``/``uint8``) or ``(H, W)``/``(N, H, W)`` (tensor from tensors)
-``ycbcr``   MATLAB ``rgb2ycbcr`` (not rounded): numpy float64 ``HxWx3``, Y in 16..235, Cb and Cr in 16..240;
-            from ``pil``/``uint8`` only
+``ycbcr``   MATLAB ``rgb2ycbcr`` (not rounded): Y in 16..235, Cb and Cr in 16..240; numpy float64 ``HxWx3``
+            from ``pil``/``uint8``, a tensor ``(3, H, W)``/``(N, 3, H, W)`` (Y, Cb, Cr) from tensors
 ========== ============================================================================
 """
 import contextlib
@@ -143,7 +143,7 @@ def convert_image(img, source, target):
     """Convert an image between the representations listed in this module's docstring.
 
     ``source`` is one of ``SOURCES`` (``pil``, ``uint8``, ``[0, 1]``, ``[-1, 1]``, ``imagenet``, ``lite``);
-    ``target`` any of those, ``y`` or ``ycbcr`` (``ycbcr`` from ``pil``/``uint8`` only). Tensor targets keep the
+    ``target`` any of those, ``y`` or ``ycbcr``. Tensor targets keep the
     tensor's device and float dtype (uint8 sources give float32 tensors). ``uint8``/``pil`` targets from tensors
     clamp, round and return numpy ``HxWx3`` (``NxHxWx3`` for a batch; ``pil`` needs a single image). A gray ``HxW``
     uint8 array counts as R = G = B.
@@ -158,8 +158,6 @@ def convert_image(img, source, target):
         if target in ("uint8", "pil", "y", "ycbcr"):
             return _from_array(array, target)
         return _from_unit(torch.from_numpy(array).permute(2, 0, 1).float().div(255.0), target)
-    if target == "ycbcr":
-        raise ValueError(f"convert_image: target 'ycbcr' needs a pil or uint8 image, not {source!r}")
     unit = img  # a float tensor: to [0, 1] first
     if source == "[-1, 1]":
         unit = (img + 1.0) / 2.0
@@ -194,6 +192,10 @@ def _from_unit(unit, target):
     if target == "y":
         weights = constant_like(Y_COEFFICIENTS, unit).view(3, 1, 1)
         return Y_OFFSET + (unit * 255.0 * weights).sum(dim=-3)
+    if target == "ycbcr":
+        matrix = constant_like(YCBCR_MATRIX.tolist(), unit)
+        return constant_like(YCBCR_OFFSET.tolist(), unit).view(3, 1, 1) + torch.einsum(
+            "kc,...chw->...khw", matrix, unit * 255.0)
     # target uint8 or pil: quantise as if saved to a PNG file
     array = (unit.detach().float().clamp(0, 1) * 255.0).round().to(torch.uint8).cpu().movedim(-3, -1).numpy()
     if target == "pil" and array.ndim != 3:

@@ -1,8 +1,9 @@
 """Issue 37's options of the adversarial phases (gan_options.py): what D sees (luminance, DiffAugment), the extra
-terms of G's loss (the one-sided spectral term, LDL's artefact map), and what a run keeps to choose its epoch
-(D's outputs on training and held-out crops, the generator after every epoch)."""
+terms of G's loss (the one-sided spectral term, the chroma term, LDL's artefact map), and what a run keeps to choose
+its epoch (D's outputs on training and held-out crops, the generator after every epoch)."""
 import math
 
+import numpy as np
 import pytest
 import test_solver
 import torch
@@ -162,20 +163,44 @@ def test_artefact_map_follows_the_ldl_paper():
 
 
 # ----------------------------------------------------------------------------------------------
+# The chroma term
+# ----------------------------------------------------------------------------------------------
+def test_chroma_error_charges_colour_and_not_luminance():
+    from skimage.color import rgb2ycbcr  # Cb and Cr of the error, from another library
+
+    rng = np.random.default_rng(0)
+    hr = torch.from_numpy(rng.uniform(-0.8, 0.8, (2, 3, 16, 16))).float()
+    grey = torch.from_numpy(rng.normal(0, 0.1, (2, 1, 16, 16))).float().expand(-1, 3, -1, -1)
+    assert gan_options.chroma_error(hr + grey, hr).item() == pytest.approx(0, abs=1e-12)  # R = G = B: no colour
+    speckle = torch.from_numpy(rng.normal(0, 0.1, (2, 3, 16, 16))).float()
+    # the error in [0, 1] units is speckle / 2; its Cb and Cr in 0..255 units are rgb2ycbcr's less the offset 128
+    chroma = np.stack([rgb2ycbcr(image.permute(1, 2, 0).numpy() / 2)[..., 1:] - 128 for image in speckle.double()])
+    expected = np.mean(np.square(chroma / 127.5))
+    assert gan_options.chroma_error(hr + speckle, hr).item() == pytest.approx(expected, rel=1e-4)
+    sr = (hr + speckle).requires_grad_()
+    gan_options.chroma_error(sr, hr).backward()
+    assert gan_options.chroma_error(sr.detach() - 10 * sr.grad, hr) < gan_options.chroma_error(sr.detach(), hr)
+
+
+# ----------------------------------------------------------------------------------------------
 # The extra terms in G's step
 # ----------------------------------------------------------------------------------------------
-def test_ldl_and_spectral_terms_join_the_generator_loss():
+def test_ldl_spectral_and_chroma_terms_join_the_generator_loss():
     lr, hr = torch.rand(4, 3, 8, 8), torch.rand(4, 3, 32, 32) * 2 - 1
-    trainer = _tiny_trainer(ema_decay=0.9, ldl_weight=1.0, spectral_weight=30.0, adversarial_weight=0.0)
+    trainer = _tiny_trainer(ema_decay=0.9, ldl_weight=1.0, spectral_weight=30.0, chroma_weight=10.0,
+                            adversarial_weight=0.0)
     with torch.no_grad():
         sr, average = trainer.generator(lr), trainer.ema.module.eval()(lr)
     expected_ldl = gan_options.ldl_loss(sr, hr, average).item()
     expected_spectral = gan_options.spectral_excess(sr, hr).item()
+    expected_chroma = gan_options.chroma_error(sr, hr).item()
     losses = _floats(trainer.step(lr, hr))
     assert losses["ldl"] == pytest.approx(expected_ldl, rel=1e-4)
     assert losses["spectral"] == pytest.approx(expected_spectral, rel=1e-4)
-    assert losses["loss_g"] == pytest.approx(losses["content"] + losses["ldl"] + 30 * losses["spectral"], rel=1e-5)
-    assert not {"ldl", "spectral"} & set(_tiny_trainer().step(lr, hr))  # the paper: no such terms
+    assert losses["chroma"] == pytest.approx(expected_chroma, rel=1e-4)
+    assert losses["loss_g"] == pytest.approx(losses["content"] + losses["ldl"] + 30 * losses["spectral"]
+                                             + 10 * losses["chroma"], rel=1e-5)
+    assert not {"ldl", "spectral", "chroma"} & set(_tiny_trainer().step(lr, hr))  # the paper: no such terms
     with pytest.raises(ValueError, match="ldl_weight=1.0: LDL compares G with its moving average"):
         settings.default_config(ldl_weight=1.0)
 
@@ -249,5 +274,6 @@ def test_a_run_logs_d_on_held_out_crops_keeps_every_epoch_and_resumes_exactly(ti
 
 def test_paper_defaults_leave_the_new_options_off():
     config = settings.default_config()
-    assert (config.d_luminance, config.d_augment, config.ldl_weight, config.spectral_weight) == (False, False, 0, 0)
+    assert (config.d_luminance, config.d_augment, config.ldl_weight, config.spectral_weight,
+            config.chroma_weight) == (False, False, 0, 0, 0)
     assert gan_options.generator_terms(config) == {}

@@ -128,8 +128,13 @@ def test_ycbcr_is_matlabs_rgb2ycbcr():
     ycbcr = convert_image(array, "uint8", "ycbcr")
     assert np.allclose(ycbcr, rgb2ycbcr(array), atol=1e-9)
     assert np.allclose(ycbcr[..., 0], convert_image(array, "uint8", "y"), rtol=0, atol=1e-12)
-    with pytest.raises(ValueError, match="ycbcr"):
-        convert_image(torch.rand(3, 4, 4), "[0, 1]", "ycbcr")
+    # tensors, single and batched, from [-1, 1] as G's output: the same numbers, channels first
+    image = convert_image(array, "uint8", "[-1, 1]").double()
+    assert torch.allclose(convert_image(image, "[-1, 1]", "ycbcr").permute(1, 2, 0), torch.from_numpy(ycbcr),
+                          atol=1e-9)
+    batch = convert_image(image[None].expand(2, -1, -1, -1), "[-1, 1]", "ycbcr")
+    assert batch.shape == (2, 3, 6, 7) and torch.allclose(batch[1].permute(1, 2, 0), torch.from_numpy(ycbcr),
+                                                          atol=1e-9)
 
 
 def test_load_image_converts_every_mode_to_rgb_uint8(tmp_path):
