@@ -306,10 +306,11 @@ def _load_finished_generators(trainer, state, path, epochs):
 
 def changed_settings(saved, config, phase):
     """``{key: (checkpoint's value, config's value)}`` for the settings of ``phase`` that change training
-    (not ``NOT_TRAINING``; for SRResNet, not the adversarial ones; no other phase's) and differ. Keys the checkpoint
-    does not have (written before they existed) are not compared."""
+    (not ``NOT_TRAINING``; for SRResNet, not the adversarial ones; no other phase's) and differ. A key the checkpoint
+    does not have (written before it existed) counts as its default, ``settings.SETTINGS``'s: what the code did
+    before the option was added (a new option is off by default)."""
     def training_value(source, key):
-        value = source.get(key)
+        value = source.get(key, settings.SETTINGS.get(key, (None,))[0])
         if key == "feature_scale" and value is None:  # None: the kind's own scale
             value = ContentLoss.FEATURE_SCALES.get(source.get("content_loss"))
         return json.loads(json.dumps(value))  # tuples as lists, as the checkpoint stores them
@@ -321,7 +322,7 @@ def changed_settings(saved, config, phase):
     if config[f"{phase}_lr_schedule"] == "step":
         ignored += (f"{phase}_epochs",)
     return {key: (training_value(saved, key), training_value(config, key)) for key in config
-            if key in saved and key not in ignored and not key.startswith(other_phases)
+            if key not in ignored and not key.startswith(other_phases)
             and training_value(saved, key) != training_value(config, key)}
 
 

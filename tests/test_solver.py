@@ -299,6 +299,11 @@ def test_a_resume_with_other_settings_stops_or_continues_on_request(tiny_root):
     saved = load_checkpoint(training.checkpoint_paths(config, "srresnet")[0])["config"]
     assert training.changed_settings(saved, dict(changed, allow_changed_settings=True, seed=3, gan_loss="x"),
                                      "srresnet") == {"seed": (0, 3)}
+    # a setting added after the checkpoint was written counts as its default (a new option is off by default)
+    older = {key: value for key, value in saved.items() if key != "spectral_weight"}
+    assert training.changed_settings(older, dict(saved, spectral_weight=30.0), "srgan") == {
+        "spectral_weight": (0.0, 30.0)}
+    assert training.changed_settings(older, saved, "srgan") == {}
 
 
 def test_without_validation_images_best_is_the_latest_epoch(tiny_root):
