@@ -5,7 +5,9 @@ in the *dark* pixels (the HR's luma, Y of BT.601 averaged over 7x7, below ``--da
 RMS of the 5x5 high-pass (the image less its 5x5 mean) of Y and of Cb/Cr together (0..255 units): how much fine
 texture each image has there; and the RMS of the high-pass of the error ``SR - HR``: how much of it is not the HR's.
 Writes ``summary.csv`` (one row per image and model; ``image = all``: over the five images' dark pixels) to
-``--out``.
+``--out``. ``--checkpoint LABEL=PATH`` first super-resolves the list's images with a generator checkpoint
+(``inference.super_resolve_set``, into ``<out>/images/<LABEL>/``), for models whose images are not saved, e.g. a
+run's epochs on the held-out list.
 
     python experiments/dark_grain.py --list data_lists/Set5.csv --out results/logs/dark_grain \
         --model SRResNet=results/Set5/srresnet --model "SRGAN (reported)"=results/Set5/srgan ...
@@ -20,6 +22,7 @@ from scipy.ndimage import uniform_filter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from datasets import read_data_list  # noqa: E402
+from inference import load_models, super_resolve_set  # noqa: E402
 from utils import as_rgb, convert_image, load_image, modcrop, write_csv  # noqa: E402
 
 BORDER = 4
@@ -52,13 +55,24 @@ def rms(sums):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--list", required=True, help="the Set5 data list (hr_path column)")
-    parser.add_argument("--model", action="append", required=True, metavar="LABEL=FOLDER",
+    parser.add_argument("--model", action="append", default=[], metavar="LABEL=FOLDER",
                         help="a model's saved images, <FOLDER>/<name>.png (repeat)")
+    parser.add_argument("--checkpoint", action="append", default=[], metavar="LABEL=PATH",
+                        help="a generator checkpoint: its images are made first, into <out>/images/<LABEL> (repeat)")
     parser.add_argument("--dark", type=float, default=70.0, help="the HR's 7x7 mean luma below this is dark")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
+    if not args.model and not args.checkpoint:
+        parser.error("give at least one --model or --checkpoint")
     rows = read_data_list(args.list)
     models = dict(item.split("=", 1) for item in args.model)
+    checkpoints = dict(item.split("=", 1) for item in args.checkpoint)
+    if checkpoints:
+        images = Path(args.out) / "images"
+        generators = load_models(checkpoints, include_bicubic=False)  # a missing file: skipped, with a note
+        for _ in super_resolve_set(generators, args.list, images, progress=False):
+            pass
+        models.update({label: str(images / label) for label in generators})
     models = {"HR": None, **models}
     table = []
     for label, folder in models.items():

@@ -32,3 +32,28 @@ def test_dark_grain_separates_texture_from_error_and_luma_from_colour():
     assert scores["chroma_error_hf"] > 1 > scores["y_error_hf"]
     bright = hr + 150
     assert dark_grain.dark_sums(bright, bright, dark=70)["pixels"] == 0
+
+
+def test_dark_grain_makes_a_checkpoints_images_first_and_scores_them(tmp_path, tiny_checkpoint):
+    from utils import save_image
+
+    rows = ["hr_path,lr_path,hr_height,hr_width"]
+    for seed in (0, 1):
+        path = tmp_path / f"dark{seed}.png"
+        save_image(path, _dark_image(seed))
+        rows.append(f"{path},,48,48")
+    (tmp_path / "list.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    dark_grain.main(["--list", str(tmp_path / "list.csv"), "--out", str(out),
+                     "--checkpoint", f"tiny={tiny_checkpoint}"])
+    assert sorted(p.name for p in (out / "images" / "tiny").iterdir()) == ["dark0.png", "dark1.png"]
+    table = (out / "summary.csv").read_text().splitlines()
+    assert table[0] == "image,model,pixels,y_hf,chroma_hf,y_error_hf,chroma_error_hf"
+    assert [line.split(",")[:2] for line in table[1:]] == [
+        ["dark0", "HR"], ["dark1", "HR"], ["all", "HR"], ["dark0", "tiny"], ["dark1", "tiny"], ["all", "tiny"]]
+    assert float(table[-1].split(",")[5]) > 0  # an untrained generator's output is not the HR
+
+
+def test_dark_grain_needs_a_model_or_a_checkpoint(tmp_path):
+    with pytest.raises(SystemExit):
+        dark_grain.main(["--list", str(tmp_path / "list.csv"), "--out", str(tmp_path / "out")])
