@@ -202,8 +202,9 @@ def spectral_excess(sr, hr, tile=SPECTRAL_TILE, smooth=5, margin=1.0):
     """The energy of the pattern that ``sr`` has and ``hr`` lacks above the x4 LR's Nyquist frequency, in local
     spectra: a one-sided, differentiable cousin of ``metrics.calc_added_energy``.
 
-    ``sr``, ``hr``: ``(N, C, H, W)`` in ``[-1, 1]``, H and W >= ``tile``. Both are cut into ``tile`` x ``tile``
-    tiles with a ``tile / 2`` step (the remainder at the bottom and right is left out); in each tile and channel the
+    ``sr``, ``hr``: ``(N, C, H, W)`` in ``[-1, 1]``, H and W >= ``tile``. Both are mirrored outwards (``_tile_cover``)
+    and cut into ``tile`` x ``tile`` tiles with a ``tile / 2`` step, so that the tiles' Hann windows weigh every
+    pixel alike, the image's outer ones too; in each tile and channel the
     power spectrum (mean removed, Hann window) is averaged over ``smooth`` x ``smooth`` neighbouring bins (wrapping
     around). Where, in the band ``max(|fy|, |fx|) > 1/8`` cycles/pixel that the LR cannot hold, SR has more than
     ``1 + margin`` times the HR's power, the excess is summed. Returned: that excess as a mean square (Parseval,
@@ -216,6 +217,11 @@ def spectral_excess(sr, hr, tile=SPECTRAL_TILE, smooth=5, margin=1.0):
     its energy; with 5x5 bins and ``margin=1`` (up to twice the HR's power is free) 2.4%, while a texture of twice the
     HR's amplitude still pays half of its energy (measured on band-passed noise, tests/test_gan_options.py). Missing
     texture is not penalised here.
+
+    Why the mirroring: without it (before issue 37's border finding) the windows left the outer few pixels nearly
+    unweighted (a Hann window is 0 at a tile's edge), and G put texture there: the runs trained so show a hatched
+    band along the images' borders (report_appendix A12). Mirrored, a pattern in the outer pixels is seen twice in
+    its tile, so it costs up to about twice what it costs inside the image.
     """
     height, width = sr.shape[-2:]
     if min(height, width) < tile:
@@ -226,12 +232,21 @@ def spectral_excess(sr, hr, tile=SPECTRAL_TILE, smooth=5, margin=1.0):
     band = torch.maximum(frequencies[:, None], frequencies[None, :]) > 1 / 8
     powers = []
     for image in (sr, hr):
-        tiles = image.float().unfold(-2, tile, tile // 2).unfold(-2, tile, tile // 2)  # (N, C, ty, tx, t, t)
+        tiles = _tile_cover(image.float(), tile).unfold(-2, tile, tile // 2).unfold(-2, tile, tile // 2)
         tiles = (tiles - tiles.mean(dim=(-2, -1), keepdim=True)) * window
         power = torch.fft.fft2(tiles).abs().square().flatten(0, 3).unsqueeze(1)  # (tiles, 1, t, t)
         powers.append(F.avg_pool2d(F.pad(power, (smooth // 2,) * 4, mode="circular"), smooth, stride=1))
     excess = torch.where(band, (powers[0] - (1 + margin) * powers[1]).clamp(min=0), 0).sum(dim=(-2, -1))
     return (excess / (window.numel() * window.square().sum())).mean()
+
+
+def _tile_cover(images, tile):
+    """``(N, C, H, W)`` -> ``(N, C, H', W')``: mirrored (reflect) by ``tile / 2`` at the top and left and by ``tile / 2``
+    or a little more at the bottom and right, so that tiles of ``tile`` with a ``tile / 2`` step fit exactly and every
+    pixel of the original lies where two windows overlap along each axis, as an interior pixel does."""
+    step = tile // 2
+    ends = [step + (-(side + 2 * step - tile)) % step for side in images.shape[-2:]]  # bottom, right
+    return F.pad(images, (step, ends[1], step, ends[0]), mode="reflect")
 
 
 def chroma_error(sr, hr):

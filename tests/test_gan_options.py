@@ -100,6 +100,27 @@ def _texture(seed, size=64):
     return noise - F.avg_pool2d(F.pad(noise, (2, 2, 2, 2), mode="reflect"), 5, stride=1)
 
 
+def test_spectral_excess_sees_a_pattern_in_the_outer_pixels_as_it_sees_one_inside():
+    """Issue 37's border band: a grating in the outer 4 rows (or columns) of a 96-px crop cost nothing when the tiles'
+    Hann windows (0 at a tile's edge) began at the image's edge; mirrored outwards, it costs at least what the same
+    band costs inside the image (up to twice: its mirror image lies in the same tile)."""
+    torch.manual_seed(0)
+    smooth = F.avg_pool2d(torch.rand(1, 1, 104, 104) * 2 - 1, 9, stride=1)  # 96 x 96
+    grating = _grating(0.25, 0.1, size=96)
+
+    def band_at(first_row, axis):
+        mask = torch.zeros(1, 1, 96, 96)
+        mask[..., first_row:first_row + 4, :] = 1
+        return grating * mask if axis == -2 else (grating * mask).transpose(-1, -2)
+
+    for axis in (-2, -1):
+        inside = gan_options.spectral_excess(smooth + band_at(44, axis), smooth).item()
+        assert inside > 1e-4
+        for first_row in (0, 92):  # top and bottom (left and right)
+            border = gan_options.spectral_excess(smooth + band_at(first_row, axis), smooth).item()
+            assert inside <= border <= 2.5 * inside, (axis, first_row, border, inside)
+
+
 def test_spectral_excess_measures_what_the_sr_adds_above_the_lr_nyquist_frequency():
     torch.manual_seed(0)
     smooth = F.avg_pool2d(torch.rand(1, 1, 72, 72) * 2 - 1, 9, stride=1)  # little energy above 1/8
