@@ -241,9 +241,10 @@ def spectral_excess(sr, hr, tile=SPECTRAL_TILE, smooth=5, margin=1.0):
 
 
 def _tile_cover(images, tile):
-    """``(N, C, H, W)`` -> ``(N, C, H', W')``: mirrored (reflect) by ``tile / 2`` at the top and left and by ``tile / 2``
-    or a little more at the bottom and right, so that tiles of ``tile`` with a ``tile / 2`` step fit exactly and every
-    pixel of the original lies where two windows overlap along each axis, as an interior pixel does."""
+    """``(N, C, H, W)`` -> ``(N, C, H', W')``: mirrored (reflect) by ``tile / 2`` at the top and left and by
+    ``tile / 2`` or a little more at the bottom and right, so that tiles of ``tile`` with a ``tile / 2`` step fit
+    exactly and every pixel of the original lies where two windows overlap along each axis, as an interior pixel
+    does."""
     step = tile // 2
     ends = [step + (-(side + 2 * step - tile)) % step for side in images.shape[-2:]]  # bottom, right
     return F.pad(images, (step, ends[1], step, ends[0]), mode="reflect")

@@ -342,3 +342,19 @@ def super_resolve_set(models, list_path, out_folder, max_images=None, tile_size=
             paths[name] = out_folder / name / f"{item['name']}.png"
             save_image(paths[name], sr_images[name])
         yield {**item, "sr": sr_images, "paths": paths}
+
+
+def write_set_images(checkpoints, list_path, out_folder):
+    """Super-resolve a set's images with each generator checkpoint and write them, for scripts that read images
+    from folders: ``{label: folder}`` with ``<folder>/<name>.png`` for each checkpoint that loaded.
+
+    Args:
+        checkpoints: dict label -> checkpoint path (``load_models``: a missing file is skipped with a note).
+        list_path: the set's CSV list; out_folder: the folder of the ``<label>/`` folders.
+    """
+    if not checkpoints:
+        return {}
+    generators = load_models(checkpoints, include_bicubic=False)
+    for _ in super_resolve_set(generators, list_path, out_folder, progress=False):
+        pass
+    return {label: str(Path(out_folder) / label) for label in generators}

@@ -22,7 +22,7 @@ from scipy.ndimage import uniform_filter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from datasets import read_data_list  # noqa: E402
-from inference import load_models, super_resolve_set  # noqa: E402
+from inference import write_set_images  # noqa: E402
 from utils import as_rgb, convert_image, load_image, modcrop, write_csv  # noqa: E402
 
 BORDER = 4
@@ -67,12 +67,7 @@ def main(argv=None):
     rows = read_data_list(args.list)
     models = dict(item.split("=", 1) for item in args.model)
     checkpoints = dict(item.split("=", 1) for item in args.checkpoint)
-    if checkpoints:
-        images = Path(args.out) / "images"
-        generators = load_models(checkpoints, include_bicubic=False)  # a missing file: skipped, with a note
-        for _ in super_resolve_set(generators, args.list, images, progress=False):
-            pass
-        models.update({label: str(images / label) for label in generators})
+    models.update(write_set_images(checkpoints, args.list, Path(args.out) / "images"))
     models = {"HR": None, **models}
     table = []
     for label, folder in models.items():

@@ -1,0 +1,80 @@
+"""Issue 37: is there more fine texture along the images' borders than inside them? (the raters' "hatched bands")
+
+For each model's saved images (``<folder>/<name>.png``) and the HR, the RMS of the 3x3 high-pass of Y (BT.601,
+0..255; the image less its 3x3 mean) by the distance of a pixel to the nearest border, 0 to ``--width`` - 1 pixels,
+and inside (``--inside`` px or more from every border), pooled over the list's images; ``ratio``: the RMS over the
+outer ``--width`` pixels over the RMS inside. An image as textured at its borders as inside has a ratio near 1; a
+band of texture along its borders, more. Writes ``border_texture.csv`` (one row per model) to ``--out``;
+``--checkpoint LABEL=PATH`` makes a generator's images of the list first, as ``dark_grain.py`` does.
+
+    python experiments/border_texture.py --list data_lists/Set5.csv --out results/logs/border100 \
+        --model SRResNet=results/Set5/srresnet --model SRGAN=results/Set5/srgan
+"""
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.ndimage import uniform_filter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from datasets import read_data_list  # noqa: E402
+from inference import write_set_images  # noqa: E402
+from utils import as_rgb, convert_image, load_image, modcrop, write_csv  # noqa: E402
+
+
+def border_sums(image, width, inside):
+    """``(sums, counts)``: the sums of squares of the 3x3 high-pass of ``image``'s Y (``uint8`` ``HxWx3``) and the
+    pixel counts, by distance to the nearest border (``width`` entries), then inside (``>= inside``) as the last."""
+    luma = convert_image(image, "uint8", "ycbcr")[..., 0].astype(np.float64)
+    square = (luma - uniform_filter(luma, size=3, mode="reflect")) ** 2
+    height, width_px = luma.shape
+    rows, cols = np.ogrid[:height, :width_px]
+    distance = np.minimum(np.minimum(rows, height - 1 - rows), np.minimum(cols, width_px - 1 - cols))
+    sums = [square[distance == d].sum() for d in range(width)] + [square[distance >= inside].sum()]
+    counts = [(distance == d).sum() for d in range(width)] + [(distance >= inside).sum()]
+    return np.array(sums), np.array(counts)
+
+
+def profile(sums, counts, width):
+    """A row: ``d0 .. d<width-1>`` (RMS at each distance), ``inside``, ``ratio`` (outer RMS / inside RMS)."""
+    rms = np.sqrt(sums / np.maximum(counts, 1))
+    outer = np.sqrt(sums[:width].sum() / max(counts[:width].sum(), 1))
+    return {**{f"d{d}": rms[d] for d in range(width)}, "inside": rms[-1], "ratio": outer / max(rms[-1], 1e-12)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--list", required=True, help="a data list (hr_path column)")
+    parser.add_argument("--model", action="append", default=[], metavar="LABEL=FOLDER",
+                        help="a model's saved images, <FOLDER>/<name>.png (repeat)")
+    parser.add_argument("--checkpoint", action="append", default=[], metavar="LABEL=PATH",
+                        help="a generator checkpoint: its images are made first, into <out>/images/<LABEL> (repeat)")
+    parser.add_argument("--width", type=int, default=8, help="the outer band's width in pixels")
+    parser.add_argument("--inside", type=int, default=24, help="pixels at least this far from every border: inside")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    if not args.model and not args.checkpoint:
+        parser.error("give at least one --model or --checkpoint")
+    models = dict(item.split("=", 1) for item in args.model)
+    checkpoints = dict(item.split("=", 1) for item in args.checkpoint)
+    models.update(write_set_images(checkpoints, args.list, Path(args.out) / "images"))
+    rows = read_data_list(args.list)
+    table = []
+    for label, folder in {"HR": None, **models}.items():
+        sums, counts = 0, 0
+        for row in rows:
+            hr = modcrop(as_rgb(load_image(row["hr_path"])))
+            image = hr if folder is None else load_image(os.path.join(folder, f"{Path(row['hr_path']).stem}.png"))
+            more_sums, more_counts = border_sums(image, args.width, args.inside)
+            sums, counts = sums + more_sums, counts + more_counts
+        table.append({"model": label, **profile(sums, counts, args.width)})
+        row = table[-1]
+        print(f"{label}: outer {args.width} px / inside {row['ratio']:.2f} (inside RMS {row['inside']:.2f})")
+    os.makedirs(args.out, exist_ok=True)
+    write_csv(os.path.join(args.out, "border_texture.csv"), table)
+
+
+if __name__ == "__main__":
+    main()
