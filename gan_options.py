@@ -198,19 +198,18 @@ def periodic_error(sr, hr, window=GRID_WINDOW):
     return (phases - phases.mean(dim=(3, 5), keepdim=True)).square().mean()
 
 
-def spectral_excess(sr, hr, tile=SPECTRAL_TILE, smooth=5, margin=1.0):
+def spectral_excess(sr, hr, tile=SPECTRAL_TILE, smooth=5, margin=1.0, cover_borders=True):
     """The energy of the pattern that ``sr`` has and ``hr`` lacks above the x4 LR's Nyquist frequency, in local
     spectra: a one-sided, differentiable cousin of ``metrics.calc_added_energy``.
 
-    ``sr``, ``hr``: ``(N, C, H, W)`` in ``[-1, 1]``, H and W >= ``tile``. Both are mirrored outwards (``_tile_cover``)
-    and cut into ``tile`` x ``tile`` tiles with a ``tile / 2`` step, so that the tiles' Hann windows weigh every
-    pixel alike, the image's outer ones too; in each tile and channel the
-    power spectrum (mean removed, Hann window) is averaged over ``smooth`` x ``smooth`` neighbouring bins (wrapping
-    around). Where, in the band ``max(|fy|, |fx|) > 1/8`` cycles/pixel that the LR cannot hold, SR has more than
-    ``1 + margin`` times the HR's power, the excess is summed. Returned: that excess as a mean square (Parseval,
-    divided by the tile's pixels and the window's energy), averaged over tiles, channels and images: a scalar in the
+    ``sr``, ``hr``: ``(N, C, H, W)`` in ``[-1, 1]``, H and W >= ``tile``. Both are cut into ``tile`` x ``tile``
+    tiles with a ``tile / 2`` step from the top left (the inner tiles); in each tile and channel the power spectrum
+    (mean removed, Hann window) is averaged over ``smooth`` x ``smooth`` neighbouring bins (wrapping around). Where,
+    in the band ``max(|fy|, |fx|) > 1/8`` cycles/pixel that the LR cannot hold, SR has more than ``1 + margin`` times
+    the HR's power, the excess is summed. Returned: that excess as a mean square (Parseval, divided by the tile's
+    pixels and the window's energy), averaged over the tiles (weighted, below), channels and images: a scalar in the
     units of the pixel MSE, so that with the MSE content loss a weight W makes a pattern that the HR lacks (a mesh on
-    a smooth beak) cost ``1 + W`` times its MSE share. Computed in float32.
+    a smooth beak) cost about ``1 + W`` times its MSE share. Computed in float32.
 
     Why the smoothing and the margin: two spectrum estimates of the same kind of texture differ bin by bin (another
     draw of the HR's own texture is not the HR's phase for phase). With 3x3 bins and no margin such a draw paid 31% of
@@ -218,36 +217,58 @@ def spectral_excess(sr, hr, tile=SPECTRAL_TILE, smooth=5, margin=1.0):
     HR's amplitude still pays half of its energy (measured on band-passed noise, tests/test_gan_options.py). Missing
     texture is not penalised here.
 
-    Why the mirroring: without it (before issue 37's border finding) the windows left the outer few pixels nearly
-    unweighted (a Hann window is 0 at a tile's edge), and G put texture there: the runs trained so show a hatched
-    band along the images' borders (report_appendix A12). Mirrored, a pattern in the outer pixels is seen twice in
-    its tile, so it costs up to about twice what it costs inside the image.
+    ``cover_borders`` (issue 37's border finding): a Hann window is 0 at a tile's edge, so the inner tiles leave the
+    image's outer few pixels nearly unweighted, and G put texture there (a hatched band along the borders of the
+    runs trained so; report_appendix A12). With ``cover_borders`` the images are also mirrored outwards by half a
+    tile (``_tile_cover``) and the tiles that reach into the mirrored margin are added, each weighted by the share of
+    its rows and columns that are the image's (an edge tile 1/2, a corner tile 1/4: the mirror shows its pixels
+    twice), and the average is over these weights: every pixel counts alike, the outer ones too. A pattern in the
+    outer pixels then costs about what it costs inside; texture over the whole image costs what it did; a pattern
+    that only the inner tiles see costs (inner tiles) / (weights) of what it did, 25/36 in a 96-px crop: the same
+    weight x 36/25 keeps that cost (the border run, ``spectral_weight=144``). ``cover_borders=False`` is the term the
+    runs before the border finding trained with.
     """
     height, width = sr.shape[-2:]
     if min(height, width) < tile:
         raise ValueError(f"spectral_excess: images of {height}x{width} are smaller than one {tile}x{tile} tile")
+    step = tile // 2
     hann = torch.hann_window(tile, periodic=False, device=sr.device)
     window = torch.outer(hann, hann)
     frequencies = torch.fft.fftfreq(tile, device=sr.device).abs()
     band = torch.maximum(frequencies[:, None], frequencies[None, :]) > 1 / 8
     powers = []
     for image in (sr, hr):
-        tiles = _tile_cover(image.float(), tile).unfold(-2, tile, tile // 2).unfold(-2, tile, tile // 2)
+        image = _tile_cover(image.float(), tile) if cover_borders else image.float()
+        tiles = image.unfold(-2, tile, step).unfold(-2, tile, step)  # (N, C, tiles_y, tiles_x, tile, tile)
         tiles = (tiles - tiles.mean(dim=(-2, -1), keepdim=True)) * window
-        power = torch.fft.fft2(tiles).abs().square().flatten(0, 3).unsqueeze(1)  # (tiles, 1, t, t)
-        powers.append(F.avg_pool2d(F.pad(power, (smooth // 2,) * 4, mode="circular"), smooth, stride=1))
+        power = torch.fft.fft2(tiles).abs().square()
+        shape = power.shape
+        power = F.avg_pool2d(F.pad(power.flatten(0, 3).unsqueeze(1), (smooth // 2,) * 4, mode="circular"), smooth,
+                             stride=1)
+        powers.append(power.view(shape))
     excess = torch.where(band, (powers[0] - (1 + margin) * powers[1]).clamp(min=0), 0).sum(dim=(-2, -1))
-    return (excess / (window.numel() * window.square().sum())).mean()
+    excess = excess / (window.numel() * window.square().sum())  # (N, C, tiles_y, tiles_x): each tile's mean square
+    if not cover_borders:
+        return excess.mean()
+    weights = torch.outer(*[_real_share(side, tile, count) for side, count in zip((height, width), excess.shape[-2:])])
+    return (excess * weights.to(excess.device)).sum(dim=(-2, -1)).mean() / weights.sum()
 
 
 def _tile_cover(images, tile):
     """``(N, C, H, W)`` -> ``(N, C, H', W')``: mirrored (reflect) by ``tile / 2`` at the top and left and by
     ``tile / 2`` or a little more at the bottom and right, so that tiles of ``tile`` with a ``tile / 2`` step fit
-    exactly and every pixel of the original lies where two windows overlap along each axis, as an interior pixel
-    does."""
+    exactly from the top left corner of the margin and every pixel of the image lies in two tiles along each axis."""
     step = tile // 2
-    ends = [step + (-(side + 2 * step - tile)) % step for side in images.shape[-2:]]  # bottom, right
+    ends = [step + (-side) % step for side in images.shape[-2:]]  # bottom, right (tile = 2 step)
     return F.pad(images, (step, ends[1], step, ends[0]), mode="reflect")
+
+
+def _real_share(side, tile, count):
+    """For the ``count`` tiles along one axis of an image of ``side`` pixels mirrored by ``_tile_cover``: the share of
+    each tile's rows (or columns) that lie in the image, ``(count,)`` in ``(0, 1]``."""
+    starts = torch.arange(count) * (tile // 2) - tile // 2
+    inside = (starts + tile).clamp(max=side) - starts.clamp(min=0)
+    return inside.float() / tile
 
 
 def chroma_error(sr, hr):

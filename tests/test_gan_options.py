@@ -101,24 +101,43 @@ def _texture(seed, size=64):
 
 
 def test_spectral_excess_sees_a_pattern_in_the_outer_pixels_as_it_sees_one_inside():
-    """Issue 37's border band: a grating in the outer 4 rows (or columns) of a 96-px crop cost nothing when the tiles'
-    Hann windows (0 at a tile's edge) began at the image's edge; mirrored outwards, it costs at least what the same
-    band costs inside the image (up to twice: its mirror image lies in the same tile)."""
+    """Issue 37's border band: a grating patch in the outer 4 rows (or columns) of a 96-px crop cost nothing when the
+    tiles' Hann windows (0 at a tile's edge) began at the image's edge; with ``cover_borders`` it costs about what
+    the same patch costs inside; a grating over the whole crop costs what it did, and what only the inner tiles see
+    25/36 of it (the average is over 36 tiles' worth of weights, not 25 inner tiles)."""
     torch.manual_seed(0)
     smooth = F.avg_pool2d(torch.rand(1, 1, 104, 104) * 2 - 1, 9, stride=1)  # 96 x 96
     grating = _grating(0.25, 0.1, size=96)
 
-    def band_at(first_row, axis):
+    def patch(first_row, axis, rows=4, columns=(40, 56)):
         mask = torch.zeros(1, 1, 96, 96)
-        mask[..., first_row:first_row + 4, :] = 1
+        mask[..., first_row:first_row + rows, columns[0]:columns[1]] = 1
         return grating * mask if axis == -2 else (grating * mask).transpose(-1, -2)
 
+    def cost(pattern, cover_borders=True):
+        return gan_options.spectral_excess(smooth + pattern, smooth, cover_borders=cover_borders).item()
+
     for axis in (-2, -1):
-        inside = gan_options.spectral_excess(smooth + band_at(44, axis), smooth).item()
-        assert inside > 1e-4
+        inside = cost(patch(44, axis))
+        assert inside > 1e-5 and inside == pytest.approx(25 / 36 * cost(patch(44, axis), cover_borders=False),
+                                                         rel=1e-5)
         for first_row in (0, 92):  # top and bottom (left and right)
-            border = gan_options.spectral_excess(smooth + band_at(first_row, axis), smooth).item()
-            assert inside <= border <= 2.5 * inside, (axis, first_row, border, inside)
+            assert 0.5 * inside < cost(patch(first_row, axis)) < 2 * inside, (axis, first_row)
+            assert cost(patch(first_row, axis), cover_borders=False) < 0.05 * inside  # the blind spot before
+    assert cost(grating) == pytest.approx(cost(grating, cover_borders=False), rel=0.05)
+
+
+@pytest.mark.parametrize("side", [32, 33, 72, 100])
+def test_the_tiles_over_the_mirrored_margin_cover_every_pixel_twice_along_each_axis(side):
+    margin = gan_options._tile_cover(torch.zeros(1, 1, side, side), 32)
+    count = (margin.shape[-1] - 32) // 16 + 1
+    assert (margin.shape[-1] - 32) % 16 == 0 and margin.shape[-2:] == (margin.shape[-1],) * 2
+    starts = torch.arange(count) * 16 - 16  # in the image's coordinates
+    covered = sum(((torch.arange(side) >= start) & (torch.arange(side) < start + 32)).int() for start in starts)
+    assert covered.tolist() == [2] * side
+    shares = gan_options._real_share(side, 32, count)
+    assert shares[0] == 0.5 and (shares > 0).all() and shares.max() == 1
+    assert shares.sum() * 32 == pytest.approx(2 * side)  # every pixel counted twice, none in the mirror
 
 
 def test_spectral_excess_measures_what_the_sr_adds_above_the_lr_nyquist_frequency():
