@@ -349,11 +349,15 @@ def write_set_images(checkpoints, list_path, out_folder):
     from folders: ``{label: folder}`` with ``<folder>/<name>.png`` for each checkpoint that loaded.
 
     Args:
-        checkpoints: dict label -> checkpoint path (``load_models``: a missing file is skipped with a note).
+        checkpoints: dict label -> checkpoint path; a missing file raises ``FileNotFoundError`` naming it (a typo
+            must not drop a model from a table unnoticed).
         list_path: the set's CSV list; out_folder: the folder of the ``<label>/`` folders.
     """
     if not checkpoints:
         return {}
+    for path in checkpoints.values():
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{path}: no such checkpoint file")
     generators = load_models(checkpoints, include_bicubic=False)
     for _ in super_resolve_set(generators, list_path, out_folder, progress=False):
         pass

@@ -2,15 +2,17 @@
 
 ``make``: the first ``--model`` against each of the others: for every image of the list, the whole image (enlarged
 ``--whole-zoom`` times) and each of ``figures.SET5_REGIONS``'s regions of it (enlarged ``--zoom`` times; nearest
-neighbour), the two models' versions side by side, labelled A (left) and B (right). Which model is A is drawn at
-random for each pair, and the pairs are shuffled (``--seed``); the pictures go to ``<out>/pair_NN.png`` and the key,
+neighbour), the two models' versions side by side, labelled A (left) and B (right). Each model paired with the
+first is on the left in half of its pairs (raters favour a side when two versions look alike), which half drawn at
+random, and the pairs are shuffled (``--seed``); the pictures go to ``<out>/pair_NN.png`` (a folder without
+pictures of earlier pairs) and the key,
 which the rater must not see, to ``--key`` (``pair,image,region,versus,A,B``; ``versus``: the model paired with the
 first).
 
 ``score``: a rater's choices (a CSV ``pair,choice,reason``; choice ``A``, ``B`` or ``=`` for no preference) and
 the key -> the preferred model per pair (``<choices>`` with the columns ``image``, ``region``, ``versus`` and
-``preferred`` added, written to ``--out``) and, per model paired with the first, how often each side was preferred
-(printed).
+``preferred`` added, written to ``--out``) and, per model paired with the first, how often each side was preferred,
+and how often the rater chose the left picture (printed).
 
     python experiments/blind_pairs.py make --list data_lists/Set5.csv --model SRResNet=results/Set5/srresnet \\
         --model SRGAN=results/Set5/srgan --out pairs/ --key key.csv --seed 1
@@ -36,6 +38,8 @@ GAP, BANNER = 12, 22  # white pixels between the two versions; the label strip a
 def side_by_side(left, right):
     """Two ``uint8`` ``HxWx3`` arrays of one size -> one ``(BANNER + H) x (2W + GAP) x 3`` array, "A" above the left
     one and "B" above the right one."""
+    if left.shape != right.shape:
+        raise ValueError(f"side_by_side: the two versions differ in size ({left.shape} and {right.shape})")
     height, width = left.shape[:2]
     canvas = Image.new("RGB", (2 * width + GAP, BANNER + height), "white")
     draw = ImageDraw.Draw(canvas)
@@ -58,6 +62,10 @@ def make(list_path, models, out, key_path, seed, zoom, whole_zoom=1):
     """Write the pairs and the key (see the module's docstring); returns the key's rows. ``models``: dict label ->
     folder, the first one the baseline that each other one is paired with."""
     (first, *others) = models
+    if Path(key_path).resolve().parent == Path(out).resolve():
+        raise SystemExit(f"{key_path}: the key must not lie beside the pictures that the rater sees")
+    if any(Path(out).glob("pair_*.png")):
+        raise SystemExit(f"{out}: it already holds pair_*.png pictures; give a new folder")
     pairs = []
     for row in read_data_list(list_path):
         name = Path(row["hr_path"]).stem
@@ -68,9 +76,15 @@ def make(list_path, models, out, key_path, seed, zoom, whole_zoom=1):
                 pairs.append({"image": name, "region": region, "versus": second, first: one, second: other})
     rng = random.Random(seed)
     rng.shuffle(pairs)
+    first_left = {}  # per model paired with the first: is the first on the left, pair by pair (half of them)
+    for second in others:
+        count = sum(pair["versus"] == second for pair in pairs)
+        sides = [True] * (count // 2) + [False] * (count - count // 2)
+        rng.shuffle(sides)
+        first_left[second] = iter(sides)
     key = []
     for number, pair in enumerate(pairs, start=1):
-        a, b = (first, pair["versus"]) if rng.random() < 0.5 else (pair["versus"], first)
+        a, b = (first, pair["versus"]) if next(first_left[pair["versus"]]) else (pair["versus"], first)
         save_image(Path(out) / f"pair_{number:02d}.png", side_by_side(pair[a], pair[b]))
         key.append({"pair": number, "image": pair["image"], "region": pair["region"], "versus": pair["versus"],
                     "A": a, "B": b})
@@ -124,6 +138,8 @@ def main(argv=None):
     else:
         for versus, counts in score(args.key, args.choices, args.out).items():
             print(f"pairs with {versus}: " + ", ".join(f"{label} {count}" for label, count in counts.most_common()))
+        choices = [row["choice"].strip().upper() for row in read_csv(args.choices)]
+        print(f"the left picture (A) chosen in {choices.count('A')} of {len(choices)} pairs")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,11 @@ from utils import as_rgb, convert_image, load_image, modcrop, write_csv  # noqa:
 
 def border_sums(image, width, inside):
     """``(sums, counts)``: the sums of squares of the 3x3 high-pass of ``image``'s Y (``uint8`` ``HxWx3``) and the
-    pixel counts, by distance to the nearest border (``width`` entries), then inside (``>= inside``) as the last."""
+    pixel counts, by distance to the nearest border (``width`` entries), then inside (``>= inside``) as the last.
+    The 3x3 mean mirrors the image at its edge (``mode="reflect"``), which lowers the high-pass of the outermost
+    pixels a little for any image; compare models with each other and with the HR, not with 1."""
+    if min(image.shape[:2]) <= 2 * inside:
+        raise ValueError(f"an image of {image.shape[1]}x{image.shape[0]} has no pixel {inside} px from every border")
     luma = convert_image(image, "uint8", "ycbcr")[..., 0].astype(np.float64)
     square = (luma - uniform_filter(luma, size=3, mode="reflect")) ** 2
     height, width_px = luma.shape
@@ -57,6 +61,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not args.model and not args.checkpoint:
         parser.error("give at least one --model or --checkpoint")
+    if not 0 < args.width <= args.inside:
+        parser.error("--width must be positive and at most --inside")
     models = dict(item.split("=", 1) for item in args.model)
     checkpoints = dict(item.split("=", 1) for item in args.checkpoint)
     models.update(write_set_images(checkpoints, args.list, Path(args.out) / "images"))
@@ -66,7 +72,8 @@ def main(argv=None):
         sums, counts = 0, 0
         for row in rows:
             hr = modcrop(as_rgb(load_image(row["hr_path"])))
-            image = hr if folder is None else load_image(os.path.join(folder, f"{Path(row['hr_path']).stem}.png"))
+            name = Path(row["hr_path"]).stem
+            image = hr if folder is None else as_rgb(load_image(os.path.join(folder, f"{name}.png")))
             more_sums, more_counts = border_sums(image, args.width, args.inside)
             sums, counts = sums + more_sums, counts + more_counts
         table.append({"model": label, **profile(sums, counts, args.width)})

@@ -4,7 +4,7 @@ For each model's saved Set5 images (``<folder>/<name>.png``, as ``super_resoluti
 in the *dark* pixels (the HR's luma, Y of BT.601 averaged over 7x7, below ``--dark``; a 4-px border left out), the
 RMS of the 5x5 high-pass (the image less its 5x5 mean) of Y and of Cb/Cr together (0..255 units): how much fine
 texture each image has there; and the RMS of the high-pass of the error ``SR - HR``: how much of it is not the HR's.
-Writes ``summary.csv`` (one row per image and model; ``image = all``: over the five images' dark pixels) to
+Writes ``summary.csv`` (one row per image and model; ``image = all``: over all the images' dark pixels) to
 ``--out``. ``--checkpoint LABEL=PATH`` first super-resolves the list's images with a generator checkpoint
 (``inference.super_resolve_set``, into ``<out>/images/<LABEL>/``), for models whose images are not saved, e.g. a
 run's epochs on the held-out list.
@@ -54,7 +54,7 @@ def rms(sums):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--list", required=True, help="the Set5 data list (hr_path column)")
+    parser.add_argument("--list", required=True, help="a data list (hr_path column), e.g. Set5's or the held-out one")
     parser.add_argument("--model", action="append", default=[], metavar="LABEL=FOLDER",
                         help="a model's saved images, <FOLDER>/<name>.png (repeat)")
     parser.add_argument("--checkpoint", action="append", default=[], metavar="LABEL=PATH",

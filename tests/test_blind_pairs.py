@@ -31,7 +31,7 @@ def test_pairs_show_both_models_on_the_sides_the_key_says(two_models):
                       "--seed", "3"])
     key = read_csv(key_path)
     assert len(key) == 5 + 6  # the whole images and figures.SET5_REGIONS
-    assert {row["A"] for row in key} == {"dark", "light"}  # the sides are drawn, not fixed
+    assert sum(row["A"] == "dark" for row in key) in (5, 6)  # each side in half of the pairs
     assert sorted(p.name for p in out.iterdir()) == [f"pair_{n:02d}.png" for n in range(1, 12)]  # no key beside them
     for row in key:
         picture = load_image(out / f"pair_{int(row['pair']):02d}.png")
@@ -71,5 +71,27 @@ def test_the_first_model_is_paired_with_each_other_one(two_models, tmp_path):
     assert len(key) == 2 * 11
     assert all("base" in (row["A"], row["B"]) and row["versus"] in (row["A"], row["B"]) for row in key)
     assert sorted(row["versus"] for row in key) == ["one"] * 11 + ["two"] * 11
+    for model in ("one", "two"):
+        assert sum(row["A"] == "base" for row in key if row["versus"] == model) in (5, 6)
     whole = next(row for row in key if row["region"] == "whole image")
     assert load_image(tmp_path / "pairs" / f"pair_{int(whole['pair']):02d}.png").shape[1] == 2 * 512 + blind_pairs.GAP
+
+
+def test_make_refuses_a_key_beside_the_pictures_and_a_folder_with_earlier_pairs(two_models, tmp_path):
+    arguments = ["make", "--list", str(two_models / "list.csv"), "--model", f"dark={two_models / 'dark'}",
+                 "--model", f"light={two_models / 'light'}"]
+    with pytest.raises(SystemExit, match="must not lie beside"):
+        blind_pairs.main(arguments + ["--out", str(tmp_path / "pairs"), "--key", str(tmp_path / "pairs" / "key.csv")])
+    blind_pairs.main(arguments + ["--out", str(tmp_path / "pairs"), "--key", str(tmp_path / "key.csv")])
+    with pytest.raises(SystemExit, match="already holds"):
+        blind_pairs.main(arguments + ["--out", str(tmp_path / "pairs"), "--key", str(tmp_path / "key2.csv")])
+    with pytest.raises(ValueError, match="differ in size"):
+        blind_pairs.side_by_side(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 5, 3), np.uint8))
+
+
+def test_views_crop_the_regions_where_figures_set5_regions_says():
+    image = (np.arange(288 * 288 * 3) % 251).astype(np.uint8).reshape(288, 288, 3)  # no two rows alike
+    views = dict(blind_pairs.views(image, "bird", zoom=2, whole_zoom=1))
+    assert set(views) == {"whole image", "beak"} and (views["whole image"] == image).all()
+    y, x, h, w = next(box for name, region, box in blind_pairs.SET5_REGIONS if (name, region) == ("bird", "beak"))
+    assert (views["beak"][::2, ::2] == image[y:y + h, x:x + w]).all() and views["beak"].shape == (2 * h, 2 * w, 3)
