@@ -4,7 +4,9 @@ For each model's saved images (``<folder>/<name>.png``) and the HR, the RMS of t
 0..255; the image less its 3x3 mean) by the distance of a pixel to the nearest border, 0 to ``--width`` - 1 pixels,
 and inside (``--inside`` px or more from every border), pooled over the list's images; ``ratio``: the RMS over the
 outer ``--width`` pixels over the RMS inside. An image as textured at its borders as inside has a ratio near 1; a
-band of texture along its borders, more. Writes ``border_texture.csv`` (one row per model) to ``--out``;
+band of texture along its borders, more. The same for the error against the HR (``error_*``: the high-pass of the
+SR's Y less the HR's): whether the texture at the borders is the HR's or added. Writes ``border_texture.csv`` (one
+row per model) to ``--out``;
 ``--checkpoint LABEL=PATH`` makes a generator's images of the list first, as ``dark_grain.py`` does.
 
     python experiments/border_texture.py --list data_lists/Set5.csv --out results/logs/border100 \
@@ -25,13 +27,15 @@ from utils import as_rgb, convert_image, load_image, modcrop, write_csv  # noqa:
 
 
 def border_sums(image, width, inside):
-    """``(sums, counts)``: the sums of squares of the 3x3 high-pass of ``image``'s Y (``uint8`` ``HxWx3``) and the
-    pixel counts, by distance to the nearest border (``width`` entries), then inside (``>= inside``) as the last.
-    The 3x3 mean mirrors the image at its edge (``mode="reflect"``), which lowers the high-pass of the outermost
-    pixels a little for any image; compare models with each other and with the HR, not with 1."""
+    """``(sums, counts)``: the sums of squares of the 3x3 high-pass of ``image``'s Y (``image``: ``uint8`` ``HxWx3``,
+    or a float ``HxW`` array taken as the Y itself, e.g. an error) and the pixel counts, by distance to the nearest
+    border (``width`` entries), then inside (``>= inside``) as the last. The 3x3 mean mirrors the image at its edge
+    (``mode="reflect"``), which lowers the high-pass of the outermost pixels a little for any image; compare models
+    with each other and with the HR, not with 1.
+    """
     if min(image.shape[:2]) <= 2 * inside:
         raise ValueError(f"an image of {image.shape[1]}x{image.shape[0]} has no pixel {inside} px from every border")
-    luma = convert_image(image, "uint8", "ycbcr")[..., 0].astype(np.float64)
+    luma = image if image.ndim == 2 else convert_image(image, "uint8", "ycbcr")[..., 0].astype(np.float64)
     square = (luma - uniform_filter(luma, size=3, mode="reflect")) ** 2
     height, width_px = luma.shape
     rows, cols = np.ogrid[:height, :width_px]
@@ -42,10 +46,12 @@ def border_sums(image, width, inside):
 
 
 def profile(sums, counts, width):
-    """A row: ``d0 .. d<width-1>`` (RMS at each distance), ``inside``, ``ratio`` (outer RMS / inside RMS)."""
+    """A row: ``d0 .. d<width-1>`` (RMS at each distance), ``outer`` (RMS over them), ``inside``, ``ratio`` (outer
+    over inside; empty where the inside RMS is 0)."""
     rms = np.sqrt(sums / np.maximum(counts, 1))
     outer = np.sqrt(sums[:width].sum() / max(counts[:width].sum(), 1))
-    return {**{f"d{d}": rms[d] for d in range(width)}, "inside": rms[-1], "ratio": outer / max(rms[-1], 1e-12)}
+    ratio = outer / rms[-1] if rms[-1] > 0 else ""
+    return {**{f"d{d}": rms[d] for d in range(width)}, "outer": outer, "inside": rms[-1], "ratio": ratio}
 
 
 def main(argv=None):
@@ -69,16 +75,21 @@ def main(argv=None):
     rows = read_data_list(args.list)
     table = []
     for label, folder in {"HR": None, **models}.items():
-        sums, counts = 0, 0
+        sums, counts, error_sums = 0, 0, 0
         for row in rows:
             hr = modcrop(as_rgb(load_image(row["hr_path"])))
             name = Path(row["hr_path"]).stem
             image = hr if folder is None else as_rgb(load_image(os.path.join(folder, f"{name}.png")))
             more_sums, more_counts = border_sums(image, args.width, args.inside)
+            error = (convert_image(image, "uint8", "ycbcr") - convert_image(hr, "uint8", "ycbcr"))[..., 0]
             sums, counts = sums + more_sums, counts + more_counts
-        table.append({"model": label, **profile(sums, counts, args.width)})
+            error_sums = error_sums + border_sums(error.astype(np.float64), args.width, args.inside)[0]
+        errors = profile(error_sums, counts, args.width)
+        table.append({"model": label, **profile(sums, counts, args.width),
+                      **{f"error_{key}": errors[key] for key in ("outer", "inside", "ratio")}})
         row = table[-1]
-        print(f"{label}: outer {args.width} px / inside {row['ratio']:.2f} (inside RMS {row['inside']:.2f})")
+        print(f"{label}: texture outer {row['outer']:.2f} / inside {row['inside']:.2f} = {row['ratio']:.2f}; "
+              f"error outer {row['error_outer']:.2f} / inside {row['error_inside']:.2f}")
     os.makedirs(args.out, exist_ok=True)
     write_csv(os.path.join(args.out, "border_texture.csv"), table)
 

@@ -40,6 +40,8 @@ def test_the_ratio_is_near_1_for_even_texture_and_large_for_a_band_along_the_bor
                          "--model", f"model={tmp_path / 'model'}"])
     table = {row["model"]: row for row in read_csv(tmp_path / "out" / "border_texture.csv")}
     assert set(table) == {"HR", "model"} and float(table["model"]["ratio"]) > float(table["HR"]["ratio"]) + 0.1
+    assert table["HR"]["error_outer"] == "0.0" and table["HR"]["error_ratio"] == ""
+    assert float(table["model"]["error_outer"]) > 1 > 100 * float(table["model"]["error_inside"])  # an added band
 
 
 def test_border_texture_needs_a_model_or_a_checkpoint(tmp_path):
