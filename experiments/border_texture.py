@@ -21,8 +21,9 @@ import numpy as np
 from scipy.ndimage import uniform_filter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import saved_images  # noqa: E402  (experiments/)
+
 from datasets import read_data_list  # noqa: E402
-from inference import write_set_images  # noqa: E402
 from utils import as_rgb, convert_image, load_image, modcrop, write_csv  # noqa: E402
 
 
@@ -56,25 +57,16 @@ def profile(sums, counts, width):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--list", required=True, help="a data list (hr_path column)")
-    parser.add_argument("--model", action="append", default=[], metavar="LABEL=FOLDER",
-                        help="a model's saved images, <FOLDER>/<name>.png (repeat)")
-    parser.add_argument("--checkpoint", action="append", default=[], metavar="LABEL=PATH",
-                        help="a generator checkpoint: its images are made first, into <out>/images/<LABEL> (repeat)")
     parser.add_argument("--width", type=int, default=8, help="the outer band's width in pixels")
     parser.add_argument("--inside", type=int, default=24, help="pixels at least this far from every border: inside")
-    parser.add_argument("--out", required=True)
+    saved_images.add_arguments(parser)
     args = parser.parse_args(argv)
-    if not args.model and not args.checkpoint:
-        parser.error("give at least one --model or --checkpoint")
     if not 0 < args.width <= args.inside:
         parser.error("--width must be positive and at most --inside")
-    models = dict(item.split("=", 1) for item in args.model)
-    checkpoints = dict(item.split("=", 1) for item in args.checkpoint)
-    models.update(write_set_images(checkpoints, args.list, Path(args.out) / "images"))
+    models = saved_images.image_folders(parser, args)
     rows = read_data_list(args.list)
     table = []
-    for label, folder in {"HR": None, **models}.items():
+    for label, folder in models.items():
         sums, counts, error_sums = 0, 0, 0
         for row in rows:
             hr = modcrop(as_rgb(load_image(row["hr_path"])))
