@@ -250,8 +250,9 @@ def spectral_excess(sr, hr, tile=SPECTRAL_TILE, smooth=5, margin=1.0, cover_bord
     excess = excess / (window.numel() * window.square().sum())  # (N, C, tiles_y, tiles_x): each tile's mean square
     if not cover_borders:
         return excess.mean()
-    weights = torch.outer(*[_real_share(side, tile, count) for side, count in zip((height, width), excess.shape[-2:])])
-    return (excess * weights.to(excess.device)).sum(dim=(-2, -1)).mean() / weights.sum()
+    weights = torch.outer(*[_real_share(side, tile, count, excess.device)
+                            for side, count in zip((height, width), excess.shape[-2:])])
+    return (excess * weights).sum(dim=(-2, -1)).mean() / weights.sum()
 
 
 def _tile_cover(images, tile):
@@ -263,10 +264,10 @@ def _tile_cover(images, tile):
     return F.pad(images, (step, ends[1], step, ends[0]), mode="reflect")
 
 
-def _real_share(side, tile, count):
+def _real_share(side, tile, count, device=None):
     """For the ``count`` tiles along one axis of an image of ``side`` pixels mirrored by ``_tile_cover``: the share of
-    each tile's rows (or columns) that lie in the image, ``(count,)`` in ``(0, 1]``."""
-    starts = torch.arange(count) * (tile // 2) - tile // 2
+    each tile's rows (or columns) that lie in the image, ``(count,)`` in ``(0, 1]``, on ``device``."""
+    starts = torch.arange(count, device=device) * (tile // 2) - tile // 2
     inside = (starts + tile).clamp(max=side) - starts.clamp(min=0)
     return inside.float() / tile
 

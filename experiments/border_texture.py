@@ -27,16 +27,20 @@ from datasets import read_data_list  # noqa: E402
 from utils import as_rgb, convert_image, load_image, modcrop, write_csv  # noqa: E402
 
 
-def border_sums(image, width, inside):
-    """``(sums, counts)``: the sums of squares of the 3x3 high-pass of ``image``'s Y (``image``: ``uint8`` ``HxWx3``,
-    or a float ``HxW`` array taken as the Y itself, e.g. an error) and the pixel counts, by distance to the nearest
-    border (``width`` entries), then inside (``>= inside``) as the last. The 3x3 mean mirrors the image at its edge
+def luma(image):
+    """``uint8`` ``HxWx3`` -> its Y (BT.601, ``utils.convert_image``), float ``HxW`` in 0..255."""
+    return convert_image(image, "uint8", "ycbcr")[..., 0].astype(np.float64)
+
+
+def border_sums(luma, width, inside):
+    """``(sums, counts)``: the sums of squares of the 3x3 high-pass of ``luma`` (a float ``HxW``: an image's Y, or
+    the difference of two) and the pixel counts, by distance to the nearest border (``width`` entries), then inside
+    (``>= inside``) as the last. The 3x3 mean mirrors the image at its edge
     (``mode="reflect"``), which lowers the high-pass of the outermost pixels a little for any image; compare models
     with each other and with the HR, not with 1.
     """
-    if min(image.shape[:2]) <= 2 * inside:
-        raise ValueError(f"an image of {image.shape[1]}x{image.shape[0]} has no pixel {inside} px from every border")
-    luma = image if image.ndim == 2 else convert_image(image, "uint8", "ycbcr")[..., 0].astype(np.float64)
+    if min(luma.shape) <= 2 * inside:
+        raise ValueError(f"an image of {luma.shape[1]}x{luma.shape[0]} has no pixel {inside} px from every border")
     square = (luma - uniform_filter(luma, size=3, mode="reflect")) ** 2
     height, width_px = luma.shape
     rows, cols = np.ogrid[:height, :width_px]
@@ -64,18 +68,16 @@ def main(argv=None):
     if not 0 < args.width <= args.inside:
         parser.error("--width must be positive and at most --inside")
     models = saved_images.image_folders(parser, args)
-    rows = read_data_list(args.list)
+    hr_lumas = {Path(row["hr_path"]).stem: luma(modcrop(as_rgb(load_image(row["hr_path"]))))
+                for row in read_data_list(args.list)}
     table = []
     for label, folder in models.items():
         sums, counts, error_sums = 0, 0, 0
-        for row in rows:
-            hr = modcrop(as_rgb(load_image(row["hr_path"])))
-            name = Path(row["hr_path"]).stem
-            image = hr if folder is None else as_rgb(load_image(os.path.join(folder, f"{name}.png")))
-            more_sums, more_counts = border_sums(image, args.width, args.inside)
-            error = (convert_image(image, "uint8", "ycbcr") - convert_image(hr, "uint8", "ycbcr"))[..., 0]
+        for name, hr in hr_lumas.items():
+            sr = hr if folder is None else luma(as_rgb(load_image(os.path.join(folder, f"{name}.png"))))
+            more_sums, more_counts = border_sums(sr, args.width, args.inside)
             sums, counts = sums + more_sums, counts + more_counts
-            error_sums = error_sums + border_sums(error.astype(np.float64), args.width, args.inside)[0]
+            error_sums = error_sums + border_sums(sr - hr, args.width, args.inside)[0]
         errors = profile(error_sums, counts, args.width)
         table.append({"model": label, **profile(sums, counts, args.width),
                       **{f"error_{key}": errors[key] for key in ("outer", "inside", "ratio")}})
