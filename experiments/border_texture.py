@@ -24,20 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import saved_images  # noqa: E402  (experiments/)
 
 from datasets import read_data_list  # noqa: E402
-from utils import as_rgb, convert_image, load_image, modcrop, write_csv  # noqa: E402
-
-
-def luma(image):
-    """``uint8`` ``HxWx3`` -> its Y (BT.601, ``utils.convert_image``), float ``HxW`` in 0..255."""
-    return convert_image(image, "uint8", "ycbcr")[..., 0].astype(np.float64)
+from utils import convert_image, load_image, modcrop, write_csv  # noqa: E402
 
 
 def border_sums(luma, width, inside):
-    """``(sums, counts)``: the sums of squares of the 3x3 high-pass of ``luma`` (a float ``HxW``: an image's Y, or
-    the difference of two) and the pixel counts, by distance to the nearest border (``width`` entries), then inside
-    (``>= inside``) as the last. The 3x3 mean mirrors the image at its edge
-    (``mode="reflect"``), which lowers the high-pass of the outermost pixels a little for any image; compare models
-    with each other and with the HR, not with 1.
+    """``(sums, counts)``: the sums of squares of the 3x3 high-pass of ``luma`` (a float ``HxW``: an image's Y,
+    ``utils.convert_image(image, "uint8", "y")``, or the difference of two) and the pixel counts, by distance to the
+    nearest border (``width`` entries), then inside (``>= inside``) as the last. The 3x3 mean mirrors the image at
+    its edge (``mode="reflect"``), which lowers the high-pass of the outermost pixels a little for any image; compare
+    models with each other and with the HR, not with 1.
     """
     if min(luma.shape) <= 2 * inside:
         raise ValueError(f"an image of {luma.shape[1]}x{luma.shape[0]} has no pixel {inside} px from every border")
@@ -68,13 +63,13 @@ def main(argv=None):
     if not 0 < args.width <= args.inside:
         parser.error("--width must be positive and at most --inside")
     models = saved_images.image_folders(parser, args)
-    hr_lumas = {Path(row["hr_path"]).stem: luma(modcrop(as_rgb(load_image(row["hr_path"]))))
+    hr_lumas = {Path(row["hr_path"]).stem: convert_image(modcrop(load_image(row["hr_path"])), "uint8", "y")
                 for row in read_data_list(args.list)}
     table = []
     for label, folder in models.items():
         sums, counts, error_sums = 0, 0, 0
         for name, hr in hr_lumas.items():
-            sr = hr if folder is None else luma(as_rgb(load_image(os.path.join(folder, f"{name}.png"))))
+            sr = hr if folder is None else convert_image(load_image(os.path.join(folder, f"{name}.png")), "uint8", "y")
             more_sums, more_counts = border_sums(sr, args.width, args.inside)
             sums, counts = sums + more_sums, counts + more_counts
             error_sums = error_sums + border_sums(sr - hr, args.width, args.inside)[0]

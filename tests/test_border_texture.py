@@ -9,7 +9,11 @@ import pytest
 sys.path.append(str(Path(__file__).resolve().parent.parent / "experiments"))  # after the repository
 import border_texture  # noqa: E402
 
-from utils import read_csv, save_image  # noqa: E402
+from utils import convert_image, read_csv, save_image  # noqa: E402
+
+
+def _y(image):
+    return convert_image(image, "uint8", "y")  # what border_texture.main measures: Y, float 0..255
 
 
 def _noise(seed, size=64, scale=6.0):
@@ -30,11 +34,11 @@ def test_the_ratio_is_near_1_for_even_texture_and_large_for_a_band_along_the_bor
         save_image(tmp_path / "model" / f"{name}.png", image)
     (tmp_path / "list.csv").write_text("hr_path,lr_path,hr_height,hr_width\n"
                                        + "".join(f"{tmp_path / 'hr' / n}.png,,64,64\n" for n in ("even", "banded")))
-    row = border_texture.profile(*border_texture.border_sums(border_texture.luma(even), 8, 24), 8)
+    row = border_texture.profile(*border_texture.border_sums(_y(even), 8, 24), 8)
     assert row["ratio"] == pytest.approx(1, abs=0.15) and row["inside"] > 3
-    banded_row = border_texture.profile(*border_texture.border_sums(border_texture.luma(banded), 8, 24), 8)
+    banded_row = border_texture.profile(*border_texture.border_sums(_y(banded), 8, 24), 8)
     assert banded_row["ratio"] > 1.2 and banded_row["d0"] > 2 * banded_row["d6"]
-    sums, counts = border_texture.border_sums(border_texture.luma(even), 8, 24)
+    sums, counts = border_texture.border_sums(_y(even), 8, 24)
     assert counts[:8].tolist() == [4 * 64 - 8 * d - 4 for d in range(8)] and counts[-1] == 16 * 16  # the rings
     border_texture.main(["--list", str(tmp_path / "list.csv"), "--out", str(tmp_path / "out"),
                          "--model", f"model={tmp_path / 'model'}"])
@@ -51,4 +55,4 @@ def test_border_texture_needs_a_model_or_a_checkpoint(tmp_path):
 
 def test_border_texture_refuses_an_image_without_an_inside():
     with pytest.raises(ValueError, match="no pixel 24 px from every border"):
-        border_texture.border_sums(border_texture.luma(_noise(0, size=48)), 8, 24)
+        border_texture.border_sums(_y(_noise(0, size=48)), 8, 24)
