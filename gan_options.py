@@ -21,6 +21,7 @@ setting                     what it does                                     mea
 ``d_augment=true``          ``discriminator_view``: ``diff_augment``         (issue 37's screening)
 ``ldl_weight=W``            ``artefact_map`` (LDL) added to G's loss         (issue 37's screening)
 ``spectral_weight=W``       ``spectral_excess`` added to G's loss            (issue 37's screening)
+``spectral_borders=true``  ``spectral_excess``'s ``cover_borders``          border ratio 0.82 against 1.32 (A12)
 ``chroma_weight=W``         ``chroma_error`` added to G's loss               (issue 37's follow-up, appendix A12)
 ``d_lr_ratio``,             in ``solver.Trainer``'s optimisers / the loss    no grid removed (8.44, 8.23 after 280)
 ``adversarial_weight``
@@ -165,7 +166,8 @@ def generator_terms(config, moving_average=None):
     if config.grid_weight:
         terms["periodic"] = (config.grid_weight, lambda sr, hr, lr: periodic_error(sr, hr))
     if config.spectral_weight:
-        terms["spectral"] = (config.spectral_weight, lambda sr, hr, lr: spectral_excess(sr, hr))
+        terms["spectral"] = (config.spectral_weight,
+                             lambda sr, hr, lr: spectral_excess(sr, hr, cover_borders=config.spectral_borders))
     if config.chroma_weight:
         terms["chroma"] = (config.chroma_weight, lambda sr, hr, lr: chroma_error(sr, hr))
     if config.ldl_weight:
@@ -198,7 +200,7 @@ def periodic_error(sr, hr, window=GRID_WINDOW):
     return (phases - phases.mean(dim=(3, 5), keepdim=True)).square().mean()
 
 
-def spectral_excess(sr, hr, tile=SPECTRAL_TILE, smooth=5, margin=1.0, cover_borders=True):
+def spectral_excess(sr, hr, tile=SPECTRAL_TILE, smooth=5, margin=1.0, cover_borders=False):
     """The energy of the pattern that ``sr`` has and ``hr`` lacks above the x4 LR's Nyquist frequency, in local
     spectra: a one-sided, differentiable cousin of ``metrics.calc_added_energy``.
 
@@ -225,8 +227,8 @@ def spectral_excess(sr, hr, tile=SPECTRAL_TILE, smooth=5, margin=1.0, cover_bord
     twice), and the average is over these weights: every pixel counts alike, the outer ones too. A pattern in the
     outer pixels then costs about what it costs inside; texture over the whole image costs what it did; a pattern
     that only the inner tiles see costs (inner tiles) / (weights) of what it did, 25/36 in a 96-px crop: the same
-    weight x 36/25 keeps that cost (the border run, ``spectral_weight=144``). ``cover_borders=False`` is the term the
-    runs before the border finding trained with.
+    weight x 36/25 keeps that cost (the border run, ``spectral_weight=144 spectral_borders=true``). Off (the setting
+    ``spectral_borders``' default): the term the reported SRGAN and the runs before the border finding trained with.
     """
     height, width = sr.shape[-2:]
     if min(height, width) < tile:

@@ -32,7 +32,7 @@ RANDOM_START_ONLY = ("icnr_init", "zero_init_residual")
 # Settings that only the adversarial phases use (SRResNet training ignores them).
 ADVERSARIAL_ONLY = ("content_loss", "vgg_weights", "feature_scale", "adversarial_weight", "gan_loss", "d_lr_ratio",
                     "generator_bn", "ema_decay", "d_shift", "d_blur", "d_spectral_norm", "grid_weight",
-                    "d_luminance", "d_augment", "ldl_weight", "spectral_weight", "chroma_weight",
+                    "d_luminance", "d_augment", "ldl_weight", "spectral_weight", "spectral_borders", "chroma_weight",
                     "discriminator_channels", "discriminator_dense")
 
 
@@ -170,6 +170,9 @@ SETTINGS = {
                                   "paper's weight: 1; needs ema_decay > 0)"),
     "spectral_weight": (0.0, number(), "G's loss adds spectral_weight x the energy SR has above the LR's Nyquist "
                                        "frequency beyond twice the HR's, in 32-px tiles (gan_options.spectral_excess)"),
+    "spectral_borders": (False, FLAG, "spectral_weight's tiles also cover the images' outer pixels (mirrored margin; "
+                                      "spectral_excess's cover_borders); false: the term the reported SRGAN trained "
+                                      "with, blind to the outer ~4 px"),
     "chroma_weight": (0.0, number(), "G's loss adds chroma_weight x the mean square of SR's Cb and Cr error against "
                                      "the HR's (gan_options.chroma_error): colour speckle costs more, luminance "
                                      "texture no more"),

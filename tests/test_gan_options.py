@@ -125,6 +125,11 @@ def test_spectral_excess_sees_a_pattern_in_the_outer_pixels_as_it_sees_one_insid
             assert 0.5 * inside < cost(patch(first_row, axis)) < 2 * inside, (axis, first_row)
             assert cost(patch(first_row, axis), cover_borders=False) < 0.05 * inside  # the blind spot before
     assert cost(grating) == pytest.approx(cost(grating, cover_borders=False), rel=0.05)
+    # the setting spectral_borders chooses the term G's loss adds (off: the reported SRGAN's blind term)
+    for borders in (False, True):
+        config = settings.default_config(spectral_weight=1.0, spectral_borders=borders)
+        weight, term = gan_options.generator_terms(config)["spectral"]
+        assert term(smooth + patch(0, -2), smooth, None).item() == cost(patch(0, -2), cover_borders=borders)
 
 
 @pytest.mark.parametrize("side", [32, 33, 72, 100])
@@ -316,4 +321,5 @@ def test_paper_defaults_leave_the_new_options_off():
     config = settings.default_config()
     assert (config.d_luminance, config.d_augment, config.ldl_weight, config.spectral_weight,
             config.chroma_weight) == (False, False, 0, 0, 0)
+    assert config.spectral_borders is False  # the reported SRGAN's term; true: its outer pixels count too
     assert gan_options.generator_terms(config) == {}
